@@ -1,0 +1,494 @@
+"""Joint angles from a pose track, vectorised over all frames.
+
+Conventions (all angles in degrees; 0 = upright neutral stance; flexion positive)
+---------------------------------------------------------------------------------
+Angles are computed in two anatomical planes from 2-D point sets:
+
+* **sagittal** (side view, or a 3-D track projected on the plane of vertical and walking /
+  facing direction) with x' pointing where the subject faces and y' up;
+* **frontal** (front or back view, or a 3-D track projected on the plane of vertical and the
+  pelvis' left-right axis) with x' pointing to the subject's left and y' up.
+
+For a video, x' is the image x multiplied by the per-frame facing sign (side view) or by the
+sign that puts the subject's left at +x' (front view), and y' is minus image y, in pixels so
+that the frame's aspect ratio does not bend angles.
+
+=========================  ======  ==========================================================
+name                       plane   definition
+=========================  ======  ==========================================================
+hip_flexion_deg            sag     angle from the trunk line (mid-shoulder -> mid-hip) to the
+                                   thigh (hip -> knee); + when the knee is anterior. Not
+                                   pelvis-referenced: it differs from motion-capture hip
+                                   flexion by pelvic tilt (about 10 deg in gait).
+thigh_inclination_deg      sag     thigh vs vertical-down; + anterior
+knee_flexion_deg           sag     angle from thigh to shank (knee -> ankle); + flexion
+ankle_dorsiflexion_deg     sag     angle from shank to foot (heel -> foot index) minus 90;
+                                   + dorsiflexion
+shoulder_flexion_deg       sag     angle from the trunk line to the upper arm; + anterior
+trunk_forward_lean_deg     sag     mid-hip -> mid-shoulder vs vertical; + forward
+elbow_flexion_deg          both    180 - angle at the elbow in the image plane (0 = straight)
+hip_abduction_deg          front   angle from the downward perpendicular to the hip-hip line
+                                   to the thigh; + lateral (pelvis-referenced)
+knee_valgus_deg            front   angle between thigh and shank; + when the knee lies medial
+                                   to the hip-ankle line
+shoulder_abduction_deg     front   angle from the trunk line to the upper arm; + lateral
+hip_internal_rotation_deg  front   seated test only (hips and knees at 90 deg): shank vs
+                                   vertical; + when the foot moves laterally (internal
+                                   rotation)
+pelvic_obliquity_deg       front   right-hip -> left-hip line vs horizontal; + when the left
+                                   hip is higher (pelvis lower on the right)
+trunk_lateral_lean_deg     front   mid-hip -> mid-shoulder vs vertical; + toward the
+                                   subject's right
+=========================  ======  ==========================================================
+
+MediaPipe's own 3-D world landmarks gave hip angle errors of 15-80 deg on rendered clips while
+image-plane angles in the matching view were within about 5 deg, so video angles always come
+from image coordinates in the plane the camera sees; an angle of the other plane is reported
+unavailable with a reason rather than as a number.
+
+References
+----------
+Wu, G. et al. (2002). ISB recommendation on definitions of joint coordinate systems, part I.
+J Biomech 35, 543-548. (Sign conventions: flexion, abduction, internal rotation positive.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from avnmotion.track import LANDMARK_INDEX, PoseTrack
+
+FloatArray = NDArray[np.float64]
+Points2D = dict[str, FloatArray]  # landmark name -> (n_time, 2) in x', y'
+Plane = Literal["sagittal", "frontal"]
+ViewName = Literal["side", "front", "oblique", "unknown", "3d"]
+
+SIDES: tuple[str, str] = ("left", "right")
+
+#: Per-side angle names and their plane; the name in results is f"{side}_{name}".
+PER_SIDE_ANGLES: dict[str, Plane | Literal["both"]] = {
+    "hip_flexion_deg": "sagittal",
+    "thigh_inclination_deg": "sagittal",
+    "knee_flexion_deg": "sagittal",
+    "ankle_dorsiflexion_deg": "sagittal",
+    "shoulder_flexion_deg": "sagittal",
+    "elbow_flexion_deg": "both",
+    "hip_abduction_deg": "frontal",
+    "knee_valgus_deg": "frontal",
+    "shoulder_abduction_deg": "frontal",
+    "hip_internal_rotation_deg": "frontal",
+}
+#: Whole-body angle names and their plane.
+AXIAL_ANGLES: dict[str, Plane] = {
+    "trunk_forward_lean_deg": "sagittal",
+    "pelvic_obliquity_deg": "frontal",
+    "trunk_lateral_lean_deg": "frontal",
+}
+
+#: Typical error (RMSE, deg) of video angles against rendered truth in the matching view.
+#: Measured on rendered sample clips (see benchmarks/); angles not yet validated get the
+#: largest measured value as a conservative default.
+UNCERTAINTY_DEG: dict[str, float] = {
+    "hip_flexion_deg": 5.0,
+    "thigh_inclination_deg": 5.0,
+    "knee_flexion_deg": 7.0,
+    "ankle_dorsiflexion_deg": 8.0,
+    "shoulder_flexion_deg": 7.0,
+    "elbow_flexion_deg": 7.0,
+    "hip_abduction_deg": 5.0,
+    "knee_valgus_deg": 5.0,
+    "shoulder_abduction_deg": 7.0,
+    "hip_internal_rotation_deg": 7.0,
+    "trunk_forward_lean_deg": 4.0,
+    "pelvic_obliquity_deg": 3.0,
+    "trunk_lateral_lean_deg": 3.0,
+}
+
+
+def all_angle_names() -> list[str]:
+    """Every angle name the kinematics can produce (per side names expanded)."""
+    return [f"{s}_{n}" for n in PER_SIDE_ANGLES for s in SIDES] + list(AXIAL_ANGLES)
+
+
+def base_angle_name(name: str) -> str:
+    """``left_hip_flexion_deg`` -> ``hip_flexion_deg``."""
+    for s in SIDES:
+        if name.startswith(s + "_"):
+            return name[len(s) + 1 :]
+    return name
+
+
+# -- 2-D vector helpers ---------------------------------------------------------------------
+def _cross(a: FloatArray, b: FloatArray) -> FloatArray:
+    return a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]
+
+
+def _dot(a: FloatArray, b: FloatArray) -> FloatArray:
+    return a[:, 0] * b[:, 0] + a[:, 1] * b[:, 1]
+
+
+def signed_angle_deg(a: FloatArray, b: FloatArray) -> FloatArray:
+    """Counter-clockwise angle from ``a`` to ``b`` in (-180, 180], per row.
+
+    ``atan2`` of cross and dot products never needs unwrapping, which avoids the 122 -> 329 deg
+    jumps that ``arccos``-plus-quadrant schemes produce.
+    """
+    return np.degrees(np.arctan2(_cross(a, b), _dot(a, b)))
+
+
+def unsigned_angle_deg(a: FloatArray, b: FloatArray) -> FloatArray:
+    """Angle between ``a`` and ``b`` in [0, 180], per row."""
+    return np.abs(signed_angle_deg(a, b))
+
+
+def _mid(p: Points2D, name: str) -> FloatArray:
+    return 0.5 * (p[f"left_{name}"] + p[f"right_{name}"])
+
+
+_DOWN = np.array([[0.0, -1.0]])
+_UP = np.array([[0.0, 1.0]])
+
+
+def compute_sagittal_angles(p: Points2D) -> dict[str, FloatArray]:
+    """Sagittal-plane angles from points in (x' forward, y' up); see the module table."""
+    trunk_down = _mid(p, "hip") - _mid(p, "shoulder")
+    n = trunk_down.shape[0]
+    down = np.broadcast_to(_DOWN, (n, 2))
+    out: dict[str, FloatArray] = {
+        "trunk_forward_lean_deg": -signed_angle_deg(np.broadcast_to(_UP, (n, 2)), -trunk_down)
+    }
+    for s in SIDES:
+        thigh = p[f"{s}_knee"] - p[f"{s}_hip"]
+        shank = p[f"{s}_ankle"] - p[f"{s}_knee"]
+        foot = p[f"{s}_foot_index"] - p[f"{s}_heel"]
+        upper_arm = p[f"{s}_elbow"] - p[f"{s}_shoulder"]
+        out[f"{s}_hip_flexion_deg"] = signed_angle_deg(trunk_down, thigh)
+        out[f"{s}_thigh_inclination_deg"] = signed_angle_deg(down, thigh)
+        out[f"{s}_knee_flexion_deg"] = -signed_angle_deg(thigh, shank)
+        out[f"{s}_ankle_dorsiflexion_deg"] = signed_angle_deg(shank, foot) - 90.0
+        out[f"{s}_shoulder_flexion_deg"] = signed_angle_deg(trunk_down, upper_arm)
+        out[f"{s}_elbow_flexion_deg"] = _elbow_flexion(p, s)
+    return out
+
+
+def _elbow_flexion(p: Points2D, s: str) -> FloatArray:
+    upper_arm = p[f"{s}_elbow"] - p[f"{s}_shoulder"]
+    forearm = p[f"{s}_wrist"] - p[f"{s}_elbow"]
+    return unsigned_angle_deg(upper_arm, forearm)
+
+
+def _unit(v: FloatArray) -> FloatArray:
+    norm = np.linalg.norm(v, axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return v / norm
+
+
+def compute_frontal_angles(p: Points2D) -> dict[str, FloatArray]:
+    """Frontal-plane angles from points in (x' subject's left, y' up); see the module table."""
+    pelvis_left = _unit(p["left_hip"] - p["right_hip"])  # right hip -> left hip
+    # Downward perpendicular to the hip line: rotate the left-pointing axis by -90 deg.
+    pelvis_down = np.stack([pelvis_left[:, 1], -pelvis_left[:, 0]], axis=1)
+    trunk_up = _mid(p, "shoulder") - _mid(p, "hip")
+    trunk_down_u = _unit(-trunk_up)
+    trunk_left = np.stack([-trunk_down_u[:, 1], trunk_down_u[:, 0]], axis=1)
+    n = trunk_up.shape[0]
+    hip_line = p["left_hip"] - p["right_hip"]
+    out: dict[str, FloatArray] = {
+        "pelvic_obliquity_deg": np.degrees(np.arctan2(hip_line[:, 1], np.abs(hip_line[:, 0]))),
+        # + toward the subject's right, i.e. toward -x'.
+        "trunk_lateral_lean_deg": signed_angle_deg(np.broadcast_to(_UP, (n, 2)), trunk_up),
+    }
+    for s, lateral_sign in (("left", 1.0), ("right", -1.0)):
+        thigh = p[f"{s}_knee"] - p[f"{s}_hip"]
+        shank = p[f"{s}_ankle"] - p[f"{s}_knee"]
+        upper_arm = p[f"{s}_elbow"] - p[f"{s}_shoulder"]
+        out[f"{s}_hip_abduction_deg"] = np.degrees(
+            np.arctan2(lateral_sign * _dot(thigh, pelvis_left), _dot(thigh, pelvis_down))
+        )
+        out[f"{s}_shoulder_abduction_deg"] = np.degrees(
+            np.arctan2(lateral_sign * _dot(upper_arm, trunk_left), _dot(upper_arm, trunk_down_u))
+        )
+        # Foot moving laterally with the knee at 90 deg is internal rotation of the hip.
+        out[f"{s}_hip_internal_rotation_deg"] = np.degrees(
+            np.arctan2(lateral_sign * shank[:, 0], -shank[:, 1])
+        )
+        hip_ankle = p[f"{s}_ankle"] - p[f"{s}_hip"]
+        knee_offset = _cross(hip_ankle, p[f"{s}_knee"] - p[f"{s}_hip"])
+        # For the left leg (lateral = +x') a knee medial to the downward hip->ankle line lies
+        # at -x', which gives a negative cross product; mirrored for the right leg.
+        medial = -lateral_sign * np.sign(knee_offset)
+        out[f"{s}_knee_valgus_deg"] = medial * unsigned_angle_deg(thigh, shank)
+        out[f"{s}_elbow_flexion_deg"] = _elbow_flexion(p, s)
+    return out
+
+
+# -- projecting tracks into the planes ------------------------------------------------------
+_NEEDED = [
+    f"{s}_{n}"
+    for s in SIDES
+    for n in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle", "heel", "foot_index")
+]
+
+
+def _image_points_px(track: PoseTrack) -> NDArray[np.float64]:
+    """Image landmarks in pixels with y up: ``(n_time, 33, 2)``."""
+    assert track.image_xyz is not None
+    w, h = track.frame_size_px or (1, 1)
+    xy = track.image_xyz[..., :2].astype(np.float64) * np.array([w, h], dtype=np.float64)
+    xy[..., 1] *= -1.0
+    return xy
+
+
+def _rolling_majority(sign: FloatArray, window: int) -> FloatArray:
+    """Sign of the centred moving sum of per-frame +-1/0 votes (NaN-safe)."""
+    votes = np.nan_to_num(sign)
+    window = max(1, window | 1)
+    kernel = np.ones(window)
+    summed = np.convolve(votes, kernel, mode="same")
+    out = np.sign(summed)
+    # Frames where the window had no vote keep the nearest decided sign.
+    if np.any(out == 0) and np.any(out != 0):
+        idx = np.arange(out.size)
+        decided = out != 0
+        nearest = np.interp(idx, idx[decided], idx[decided])
+        out = out[np.round(nearest).astype(int)]
+    return out
+
+
+def facing_sign_side_view(track: PoseTrack, xy: NDArray[np.float64] | None = None) -> FloatArray:
+    """Per frame +1 when the subject faces image-right, -1 when facing left (side view).
+
+    Votes from the feet (heel -> foot index) and the head (ears -> nose), smoothed by a
+    0.5 s majority window so that single noisy frames do not flip the direction while real
+    turns do.
+    """
+    xy = _image_points_px(track) if xy is None else xy
+    i = LANDMARK_INDEX
+    foot = (xy[:, i["left_foot_index"], 0] - xy[:, i["left_heel"], 0]) + (
+        xy[:, i["right_foot_index"], 0] - xy[:, i["right_heel"], 0]
+    )
+    ears = 0.5 * (xy[:, i["left_ear"], 0] + xy[:, i["right_ear"], 0])
+    head = xy[:, i["nose"], 0] - ears
+    votes = np.nan_to_num(np.sign(foot)) + np.nan_to_num(np.sign(head))
+    window = round(0.5 * max(track.sampling_rate_hz, 1.0))
+    return _rolling_majority(np.sign(votes), window)
+
+
+def left_sign_front_view(track: PoseTrack, xy: NDArray[np.float64] | None = None) -> FloatArray:
+    """Per frame +1 when the subject's left is at image-right (facing the camera), else -1."""
+    xy = _image_points_px(track) if xy is None else xy
+    i = LANDMARK_INDEX
+    votes = np.sign(xy[:, i["left_hip"], 0] - xy[:, i["right_hip"], 0]) + np.sign(
+        xy[:, i["left_shoulder"], 0] - xy[:, i["right_shoulder"], 0]
+    )
+    window = round(0.5 * max(track.sampling_rate_hz, 1.0))
+    return _rolling_majority(np.sign(np.nan_to_num(votes)), window)
+
+
+def _points_from(xy: NDArray[np.float64], x_sign: FloatArray) -> Points2D:
+    out: Points2D = {}
+    for name in _NEEDED:
+        pts = xy[:, LANDMARK_INDEX[name], :].copy()
+        pts[:, 0] *= x_sign
+        out[name] = pts
+    return out
+
+
+def pelvis_frame_3d(track: PoseTrack) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Per-frame unit axes (forward, up, left) of a 3-D lab track (y up).
+
+    ``left`` is the horizontal right-hip -> left-hip direction; ``forward = left x up``
+    (ISB: x anterior, y superior, z right).
+    """
+    assert track.world_xyz is not None
+    w = track.world_xyz.astype(np.float64)
+    lr = w[:, LANDMARK_INDEX["left_hip"]] - w[:, LANDMARK_INDEX["right_hip"]]
+    lr[:, 1] = 0.0
+    left = lr / np.linalg.norm(lr, axis=1, keepdims=True)
+    up = np.broadcast_to(np.array([0.0, 1.0, 0.0]), left.shape)
+    forward = np.cross(left, up)
+    return forward, up, left
+
+
+def _project_3d(track: PoseTrack, axis_x: FloatArray, axis_y: FloatArray) -> Points2D:
+    assert track.world_xyz is not None
+    w = track.world_xyz.astype(np.float64)
+    out: Points2D = {}
+    for name in _NEEDED:
+        pts = w[:, LANDMARK_INDEX[name], :]
+        out[name] = np.stack(
+            [np.sum(pts * axis_x, axis=1), np.sum(pts * axis_y, axis=1)], axis=1
+        )
+    return out
+
+
+# -- view detection -------------------------------------------------------------------------
+def detect_view_per_frame(track: PoseTrack) -> NDArray[np.str_]:
+    """Per-frame camera view from apparent shoulder and hip widths relative to torso length.
+
+    In a front view the hip line is ~0.65 and the shoulder line ~0.8 of the hip-shoulder
+    distance; in a side view both shrink towards 0. Mean ratio > 0.45: front; < 0.25: side;
+    otherwise oblique; no pose: unknown.
+    """
+    if track.is_3d:
+        return np.full(track.n_frames, "3d")
+    xy = _image_points_px(track)
+    i = LANDMARK_INDEX
+    sh = xy[:, i["left_shoulder"]] - xy[:, i["right_shoulder"]]
+    hp = xy[:, i["left_hip"]] - xy[:, i["right_hip"]]
+    torso = 0.5 * (xy[:, i["left_shoulder"]] + xy[:, i["right_shoulder"]]) - 0.5 * (
+        xy[:, i["left_hip"]] + xy[:, i["right_hip"]]
+    )
+    torso_len = np.linalg.norm(torso, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = 0.5 * (np.linalg.norm(sh, axis=1) + np.linalg.norm(hp, axis=1)) / torso_len
+    view = np.where(ratio > 0.45, "front", np.where(ratio < 0.25, "side", "oblique"))
+    return np.where(np.isfinite(ratio), view, "unknown")
+
+
+def summarise_view(per_frame: NDArray[np.str_]) -> tuple[ViewName, float]:
+    """Majority view over frames with a pose, and the share of frames that agree with it."""
+    known = per_frame[per_frame != "unknown"]
+    if known.size == 0:
+        return "unknown", 0.0
+    names, counts = np.unique(known, return_counts=True)
+    best = int(np.argmax(counts))
+    return str(names[best]), float(counts[best] / known.size)  # type: ignore[return-value]
+
+
+# -- the whole computation ------------------------------------------------------------------
+@dataclass
+class Kinematics:
+    """Joint angles over time with the view they were measured in.
+
+    ``angles_deg`` maps every name of :func:`all_angle_names` to an array over time, NaN where
+    the angle is unmeasurable; ``unavailable`` maps names that cannot be measured at all in
+    this view to the reason.
+    """
+
+    timestamps_s: NDArray[np.float64]
+    view: ViewName
+    view_confidence: float
+    angles_deg: dict[str, FloatArray]
+    unavailable: dict[str, str] = field(default_factory=dict)
+    direction_sign: FloatArray | None = None
+
+    def angle(self, name: str) -> FloatArray:
+        return self.angles_deg[name]
+
+    def available(self, name: str) -> bool:
+        return name not in self.unavailable
+
+
+_VIEW_PLANE: dict[str, Plane | None] = {"side": "sagittal", "front": "frontal"}
+
+
+def _unavailable_reason(plane: str, view: str) -> str:
+    needs = "side" if plane == "sagittal" else "front"
+    return f"needs a {needs} view ({plane} plane); this clip is filmed from the {view}"
+
+
+def compute_kinematics(
+    track: PoseTrack,
+    *,
+    view: ViewName | None = None,
+    seated_rotation_test: bool = False,
+) -> Kinematics:
+    """Compute every joint angle of the module table for every frame.
+
+    Parameters
+    ----------
+    track
+        A pose track (video tracks use image coordinates; 3-D lab tracks use world
+        coordinates projected on the pelvis / walking-direction planes).
+    view
+        Override the detected camera view (``"side"`` or ``"front"``).
+    seated_rotation_test
+        Hip rotation is only defined in the seated test position (hips and knees at 90 deg,
+        front view); otherwise it is reported unavailable.
+    """
+    per_frame = detect_view_per_frame(track)
+    detected, confidence = summarise_view(per_frame)
+    use_view: ViewName = view or detected
+    angles: dict[str, FloatArray] = {}
+    unavailable: dict[str, str] = {}
+    direction: FloatArray | None = None
+
+    planes: dict[Plane, Callable[[], Points2D]] = {}
+    if track.is_3d:
+        fwd, up, left = pelvis_frame_3d(track)
+        planes["sagittal"] = lambda: _project_3d(track, fwd, up)
+        planes["frontal"] = lambda: _project_3d(track, left, up)
+        use_view = "3d"
+        confidence = 1.0
+    else:
+        xy = _image_points_px(track)
+        if use_view == "side":
+            direction = facing_sign_side_view(track, xy)
+            planes["sagittal"] = lambda: _points_from(xy, direction)  # type: ignore[arg-type]
+        elif use_view == "front":
+            direction = left_sign_front_view(track, xy)
+            planes["frontal"] = lambda: _points_from(xy, direction)  # type: ignore[arg-type]
+
+    computed: dict[str, FloatArray] = {}
+    if "sagittal" in planes:
+        computed.update(compute_sagittal_angles(planes["sagittal"]()))
+    if "frontal" in planes:
+        frontal = compute_frontal_angles(planes["frontal"]())
+        # Elbow flexion: keep the plane the camera faces (sagittal wins for 3-D).
+        computed.update({k: v for k, v in frontal.items() if k not in computed})
+
+    n = track.n_frames
+    for name in all_angle_names():
+        base = base_angle_name(name)
+        if name in computed:
+            angles[name] = computed[name]
+        else:
+            plane = PER_SIDE_ANGLES.get(base) or AXIAL_ANGLES.get(base) or "sagittal"
+            angles[name] = np.full(n, np.nan)
+            unavailable[name] = _unavailable_reason(str(plane), use_view)
+    if not seated_rotation_test:
+        for s in SIDES:
+            name = f"{s}_hip_internal_rotation_deg"
+            angles[name] = np.full(n, np.nan)
+            unavailable[name] = (
+                "hip rotation is only measured in the seated rotation test "
+                "(rom_hip_rotation: hips and knees at 90 deg, front view)"
+            )
+    return Kinematics(
+        timestamps_s=track.timestamps_s,
+        view=use_view,
+        view_confidence=confidence,
+        angles_deg=angles,
+        unavailable=unavailable,
+        direction_sign=direction,
+    )
+
+
+def angle_ranges(kin: Kinematics) -> dict[str, dict[str, Any]]:
+    """Range of movement per base angle and side, in the layout of ``AnalysisResult.rom``."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, values in kin.angles_deg.items():
+        base = base_angle_name(name)
+        side = name[: -len(base) - 1] if base != name else "both"
+        entry: dict[str, Any]
+        if name in kin.unavailable:
+            entry = {"available": False, "reason": kin.unavailable[name]}
+        elif not np.any(np.isfinite(values)):
+            entry = {"available": False, "reason": "landmarks not visible in any frame"}
+        else:
+            lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
+            entry = {
+                "available": True,
+                "min_deg": round(lo, 2),
+                "max_deg": round(hi, 2),
+                "range_deg": round(hi - lo, 2),
+                "uncertainty_deg": UNCERTAINTY_DEG.get(base),
+            }
+        out.setdefault(base, {})[side] = entry
+    return out

@@ -1,0 +1,241 @@
+"""The analysis result: one schema for CLI JSON, API responses and stored results.
+
+Every number carries its unit in its name. Flags are observations for the clinician (or
+technique cues for the patient) with value, threshold, unit, source and time intervals; they
+are never load estimates, and the absence of a flag never means "safe".
+
+The JSON Schema of :class:`AnalysisResult` is checked into ``avnmotion/schema/`` and a test
+keeps it in step with this module (``avnmotion schema`` prints it).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1.0"
+
+Side = Literal["left", "right"]
+Audience = Literal["clinician", "patient"]
+Severity = Literal["info", "caution", "warning"]
+View = Literal["side", "front", "oblique", "unknown", "3d"]
+
+#: Standing advice that accompanies every patient-facing result.
+PATIENT_SAFETY_ADVICE = (
+    "Stop and contact your therapist if pain in your hip or groin increases during or after "
+    "exercise."
+)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Interval(_Model):
+    start_s: float
+    end_s: float
+
+
+class Flag(_Model):
+    """An observation for the clinician, or a technique cue for the patient.
+
+    ``value`` is what was measured and ``threshold`` the documented limit it was judged
+    against, both in ``unit``; ``source`` names where the threshold comes from.
+    """
+
+    code: str
+    severity: Severity = "caution"
+    audience: Audience = "clinician"
+    side: Side | None = None
+    value: float | None = None
+    threshold: float | None = None
+    unit: str | None = None
+    source: str
+    message: str
+    intervals: list[Interval] = Field(default_factory=list)
+
+
+class InputInfo(_Model):
+    kind: Literal["video", "track_npz", "track_trc", "c3d", "live"]
+    name: str | None = None
+    fps: float | None = Field(None, description="Sampling rate of the analysed track, Hz.")
+    container_fps: float | None = None
+    frames: int
+    duration_s: float
+    frame_size_px: tuple[int, int] | None = None
+    rotation_deg: int | None = None
+    height_m: float | None = Field(None, description="Subject height given by the user, m.")
+
+
+class Quality(_Model):
+    view: View
+    view_confidence: float | None = Field(
+        None, description="Share of frames whose per-frame view agrees with `view` (0-1)."
+    )
+    frames_with_pose_pct: float
+    side_swaps_fixed: int = 0
+    far_side_low_confidence_pct: float | None = None
+    frames_gated: int = Field(0, description="Landmark samples set to NaN for low visibility.")
+    frames_filled: int = Field(0, description="Landmark samples filled by gap interpolation.")
+    timing_jitter_ms: float | None = Field(
+        None, description="SD of frame intervals before resampling to an even grid, ms."
+    )
+    resampled: bool = False
+    warnings: list[str] = Field(default_factory=list)
+
+
+class RangeOfMovement(_Model):
+    """Range of an angle during this clip (not clinical ROM unless the task is a ROM test)."""
+
+    available: bool
+    reason: str | None = None
+    min_deg: float | None = None
+    max_deg: float | None = None
+    range_deg: float | None = None
+    uncertainty_deg: float | None = Field(
+        None, description="Typical error of this angle from video vs truth (RMSE), deg."
+    )
+
+
+class GaitEvent(_Model):
+    side: Side
+    kind: Literal["foot_strike", "foot_off"]
+    time_s: float
+
+
+class SideSummary(_Model):
+    """Mean and SD over strides of one side's temporal-spatial parameters."""
+
+    n_strides: int
+    step_time_s: float | None = None
+    step_time_sd_s: float | None = None
+    stride_time_s: float | None = None
+    stride_time_sd_s: float | None = None
+    stance_time_s: float | None = None
+    stance_time_sd_s: float | None = None
+    swing_time_s: float | None = None
+    single_support_time_s: float | None = None
+    double_support_time_s: float | None = None
+    stance_pct_cycle: float | None = None
+    swing_pct_cycle: float | None = None
+    single_support_pct_cycle: float | None = None
+    double_support_pct_cycle: float | None = None
+    step_length_m: float | None = None
+    step_length_leg_lengths: float | None = None
+    step_width_m: float | None = None
+    hip_excursion_deg: float | None = None
+    peak_hip_extension_deg: float | None = None
+
+
+class SymmetryIndex(_Model):
+    """SI = (R - L) / (0.5 (R + L)) x 100, from per-side means; null with a reason if undefined."""
+
+    parameter: str
+    si_pct: float | None = None
+    si_sd_pct: float | None = Field(None, description="SD of per-stride SI values, points.")
+    n_pairs: int = 0
+    lower_side: Side | None = None
+    symmetric: bool | None = None
+    cutoff_pct: float
+    reason: str | None = None
+
+
+class GaitCurve(_Model):
+    angle: str
+    side: Side | None = None
+    percent_cycle: list[float]
+    mean_deg: list[float]
+    sd_deg: list[float]
+    n_cycles: int
+
+
+class GaitResult(_Model):
+    events: list[GaitEvent]
+    events_dropped: int = 0
+    cadence_steps_per_min: float | None = None
+    gait_speed_m_per_s: float | None = None
+    gait_speed_leg_lengths_per_s: float | None = None
+    left: SideSummary | None = None
+    right: SideSummary | None = None
+    symmetry: list[SymmetryIndex] = Field(default_factory=list)
+    cycles: list[GaitCurve] = Field(default_factory=list)
+    strides_used: int = 0
+    walking_direction_changes: int = 0
+    warnings: list[str] = Field(default_factory=list)
+    details: dict[str, Any] = Field(
+        default_factory=dict, description="Per-step and per-stride tables."
+    )
+
+
+class Rep(_Model):
+    index: int
+    start_s: float
+    end_s: float
+    peak_s: float | None = None
+    side: Literal["left", "right", "both"] | None = None
+    rom_deg: float | None = None
+    peak_deg: float | None = None
+    concentric_s: float | None = None
+    eccentric_s: float | None = None
+    peak_velocity_deg_per_s: float | None = None
+    set_index: int = 0
+    form_issues: list[str] = Field(default_factory=list)
+
+
+class Hold(_Model):
+    start_s: float
+    end_s: float
+    duration_s: float
+    side: Literal["left", "right", "both"] | None = None
+    mean_deg: float | None = None
+
+
+class ExerciseSet(_Model):
+    index: int
+    start_s: float
+    end_s: float
+    rep_count: int
+
+
+class ExerciseResult(_Model):
+    exercise_id: str
+    rep_count: int
+    reps: list[Rep] = Field(default_factory=list)
+    partial_reps: list[Rep] = Field(default_factory=list)
+    sets: list[ExerciseSet] = Field(default_factory=list)
+    holds: list[Hold] = Field(default_factory=list)
+    working_side: Literal["left", "right", "both"] | None = None
+    prescription: dict[str, Any] | None = None
+    test_result: dict[str, Any] | None = None
+    patient_messages: list[str] = Field(default_factory=list)
+    unavailable: dict[str, str] = Field(default_factory=dict)
+
+
+class Processing(_Model):
+    model: str | None = None
+    filters: dict[str, Any] = Field(default_factory=dict)
+    versions: dict[str, str] = Field(default_factory=dict)
+    timing_s: dict[str, float] = Field(default_factory=dict)
+
+
+class AnalysisResult(_Model):
+    schema_version: str = SCHEMA_VERSION
+    avnmotion_version: str
+    input: InputInfo
+    task: str
+    quality: Quality
+    rom: dict[str, dict[str, RangeOfMovement]] = Field(
+        default_factory=dict,
+        description="Range of movement per angle name and side ('left', 'right' or 'both').",
+    )
+    gait: GaitResult | None = None
+    exercise: ExerciseResult | None = None
+    flags: list[Flag] = Field(default_factory=list)
+    patient_advice: str | None = None
+    processing: Processing = Field(default_factory=Processing)
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of :class:`AnalysisResult` (what ``avnmotion schema`` prints)."""
+    return AnalysisResult.model_json_schema()
