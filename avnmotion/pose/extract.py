@@ -39,6 +39,17 @@ class FramePose(NamedTuple):
     world: NDArray[np.float32]
 
 
+def next_timestamp_ms(timestamp_ms: int, last_ms: int | None) -> int:
+    """MediaPipe-safe timestamp: ``timestamp_ms``, or ``last_ms + 1`` if it is not later.
+
+    MediaPipe's video mode rejects a timestamp that is not strictly after the previous one.
+    """
+    ts = int(timestamp_ms)
+    if last_ms is not None and ts <= last_ms:
+        return int(last_ms) + 1
+    return ts
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0]
@@ -144,9 +155,8 @@ class PoseExtractor:
 
     # -- inference ------------------------------------------------------------------------
     def _monotonic_ms(self, timestamp_ms: int) -> int:
-        ts = int(timestamp_ms)
-        if self._last_timestamp_ms is not None and ts <= self._last_timestamp_ms:
-            ts = self._last_timestamp_ms + 1
+        ts = next_timestamp_ms(timestamp_ms, self._last_timestamp_ms)
+        if ts != int(timestamp_ms):
             self.timestamp_bumps += 1
         self._last_timestamp_ms = ts
         return ts

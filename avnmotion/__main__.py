@@ -1,0 +1,3 @@
+from avnmotion.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Readers and writers for motion files (TRC, C3D)."""

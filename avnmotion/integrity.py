@@ -1,0 +1,155 @@
+"""Left/right integrity of side-view tracks.
+
+In side views MediaPipe sometimes swaps the legs when they cross and guesses the hidden far leg.
+Two cues repair this, both over whole arrays:
+
+1. **Continuity.** A swap is a frame where the leg landmarks jump so that each leg lands where
+   the *other* leg was in the previous frame: the cross-assignment cost
+   ``|L(t) - R(t-1)| + |R(t) - L(t-1)|`` is much smaller than the same-assignment cost, and the
+   same-assignment cost is a jump larger than ordinary motion. The parity of the cumulative
+   count of such frames says which frames are swapped.
+2. **Near/far.** Facing image-right, the subject's right side is nearer the camera (and the
+   left when facing image-left). MediaPipe's relative depth ``z`` is smaller for nearer
+   landmarks, so within each segment between swap frames the labels are flipped when the
+   depth consistently says the "right" leg is the far one.
+
+Sides in every result are the subject's own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from avnmotion.kinematics import _image_points_px, facing_sign_side_view
+from avnmotion.track import LANDMARK_INDEX, PoseTrack
+
+LEG_PARTS: tuple[str, ...] = ("hip", "knee", "ankle", "heel", "foot_index")
+_COST_PARTS: tuple[str, ...] = ("knee", "ankle", "heel", "foot_index")
+
+
+@dataclass(frozen=True)
+class SwapReport:
+    """What :func:`repair_side_swaps` changed."""
+
+    swaps_fixed: int
+    frames_relabelled: int
+    far_side_low_confidence_pct: float | None
+
+
+def _leg_index(side: str, parts: tuple[str, ...]) -> NDArray[np.intp]:
+    return np.array([LANDMARK_INDEX[f"{side}_{p}"] for p in parts], dtype=np.intp)
+
+
+def swap_legs(track: PoseTrack, frames: NDArray[np.bool_]) -> PoseTrack:
+    """Exchange left and right leg landmarks (hip to foot) in the selected frames."""
+    left, right = _leg_index("left", LEG_PARTS), _leg_index("right", LEG_PARTS)
+    perm = np.arange(track.visibility.shape[1])
+    perm[left], perm[right] = right, left
+
+    def apply(a: NDArray[np.float32] | None) -> NDArray[np.float32] | None:
+        if a is None:
+            return None
+        out = a.copy()
+        out[frames] = a[frames][:, perm]
+        return out
+
+    return track.with_(
+        image_xyz=apply(track.image_xyz),
+        world_xyz=apply(track.world_xyz),
+        visibility=apply(track.visibility),
+        presence=apply(track.presence),
+    )
+
+
+def detect_swap_frames(
+    track: PoseTrack, *, jump_fraction: float = 0.15, cross_ratio: float = 0.5
+) -> NDArray[np.bool_]:
+    """Frames at which the leg labels switch (continuity cue), ``(n_time,)``.
+
+    Parameters
+    ----------
+    jump_fraction
+        A same-assignment jump must exceed this fraction of the median leg length (hip to
+        ankle) to count; ordinary motion between frames is far smaller.
+    cross_ratio
+        The cross-assignment cost must be below this fraction of the same-assignment cost.
+    """
+    xy = _image_points_px(track)
+    left = xy[:, _leg_index("left", _COST_PARTS)]
+    right = xy[:, _leg_index("right", _COST_PARTS)]
+    same = np.nanmean(
+        np.linalg.norm(left[1:] - left[:-1], axis=2) + np.linalg.norm(right[1:] - right[:-1], axis=2),
+        axis=1,
+    )
+    cross = np.nanmean(
+        np.linalg.norm(left[1:] - right[:-1], axis=2) + np.linalg.norm(right[1:] - left[:-1], axis=2),
+        axis=1,
+    )
+    hip = xy[:, LANDMARK_INDEX["left_hip"]]
+    ankle = xy[:, LANDMARK_INDEX["left_ankle"]]
+    leg_len = np.nanmedian(np.linalg.norm(hip - ankle, axis=1))
+    if not np.isfinite(leg_len) or leg_len <= 0:
+        return np.zeros(track.n_frames, dtype=bool)
+    with np.errstate(invalid="ignore"):
+        event = (same > 2 * jump_fraction * leg_len) & (cross < cross_ratio * same)
+    return np.concatenate([[False], np.nan_to_num(event, nan=0).astype(bool)])
+
+
+def repair_side_swaps(track: PoseTrack, *, min_vote: float = 0.6) -> tuple[PoseTrack, SwapReport]:
+    """Detect and repair left/right leg swaps in a side-view video track.
+
+    Returns the repaired track and a report. Tracks without image coordinates (3-D motion
+    capture) are returned unchanged.
+
+    Parameters
+    ----------
+    min_vote
+        The near/far depth vote of a segment (mean of +-1 per frame) must be at least this
+        strongly against the current labels to flip the segment.
+    """
+    if track.image_xyz is None or track.n_frames < 3:
+        return track, SwapReport(0, 0, None)
+    events = detect_swap_frames(track)
+    parity = (np.cumsum(events) % 2).astype(bool)
+    repaired = swap_legs(track, parity) if np.any(parity) else track
+
+    # Near/far cue per segment between continuity events.
+    assert repaired.image_xyz is not None
+    facing = facing_sign_side_view(repaired)
+    z = repaired.image_xyz[..., 2].astype(np.float64)
+    z_left = np.nanmean(z[:, _leg_index("left", ("hip", "knee", "ankle"))], axis=1)
+    z_right = np.nanmean(z[:, _leg_index("right", ("hip", "knee", "ankle"))], axis=1)
+    # +1 where the depth agrees with the labels (the right side is near when facing right).
+    agree = np.sign(z_left - z_right) * facing
+    segment = np.cumsum(events)
+    n_seg = int(segment[-1]) + 1
+    valid = np.isfinite(agree) & (agree != 0)
+    votes = np.bincount(segment[valid], weights=agree[valid], minlength=n_seg)
+    counts = np.bincount(segment[valid], minlength=n_seg)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_vote = votes / counts
+    min_frames = max(3, round(0.3 * repaired.sampling_rate_hz))
+    flip_segment = (mean_vote <= -min_vote) & (counts >= min_frames)
+    flip = flip_segment[segment]
+    if np.any(flip):
+        repaired = swap_legs(repaired, flip)
+    relabelled = parity ^ flip
+    # Each continuity event and each segment relabelled by the depth cue is one repair.
+    swaps_fixed = int(np.count_nonzero(events)) + int(np.count_nonzero(flip_segment))
+
+    far_idx_left = _leg_index("left", ("knee", "ankle"))
+    far_idx_right = _leg_index("right", ("knee", "ankle"))
+    vis = repaired.visibility
+    far_vis = np.where(
+        facing[:, None] > 0, vis[:, far_idx_left], vis[:, far_idx_right]
+    ).min(axis=1)
+    has_pose = repaired.frames_with_pose()
+    far_low = float(np.mean(far_vis[has_pose] < 0.5) * 100) if np.any(has_pose) else None
+    return repaired, SwapReport(
+        swaps_fixed=swaps_fixed,
+        frames_relabelled=int(np.count_nonzero(relabelled)),
+        far_side_low_confidence_pct=None if far_low is None else round(far_low, 1),
+    )

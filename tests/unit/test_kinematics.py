@@ -1,0 +1,132 @@
+"""Kinematics on synthetic tracks with known angles (to 0.1 deg)."""
+
+import numpy as np
+import pytest
+
+from avnmotion.kinematics import (
+    all_angle_names,
+    angle_ranges,
+    compute_kinematics,
+    detect_view_per_frame,
+)
+from avnmotion.track import PoseTrack
+from tests.builders import frontal_points, sagittal_points, to_image_track, walking_angles
+
+N = 90
+
+
+def _side_track(facing):
+    ang = walking_angles(N)
+    pts = sagittal_points(
+        N,
+        ang["hip"],
+        ang["knee"],
+        dorsiflexion={"left": np.linspace(-15, 15, N), "right": 5.0},
+        trunk_lean=np.linspace(0, 20, N),
+    )
+    return to_image_track(pts, x_sign=facing), ang
+
+
+@pytest.mark.parametrize("facing", [1.0, -1.0])
+def test_sagittal_angles_recovered_for_both_walking_directions(facing):
+    tr, ang = _side_track(facing)
+    kin = compute_kinematics(tr)
+    assert kin.view == "side"
+    for side in ("left", "right"):
+        np.testing.assert_allclose(kin.angle(f"{side}_hip_flexion_deg"), ang["hip"][side], atol=0.1)
+        np.testing.assert_allclose(kin.angle(f"{side}_knee_flexion_deg"), ang["knee"][side], atol=0.1)
+    np.testing.assert_allclose(kin.angle("left_ankle_dorsiflexion_deg"), np.linspace(-15, 15, N), atol=0.1)
+    np.testing.assert_allclose(kin.angle("trunk_forward_lean_deg"), np.linspace(0, 20, N), atol=0.1)
+    # Thigh inclination = hip flexion minus trunk lean (both measured from vertical).
+    np.testing.assert_allclose(
+        kin.angle("left_thigh_inclination_deg"),
+        ang["hip"]["left"] - np.linspace(0, 20, N),
+        atol=0.1,
+    )
+    # Frontal angles cannot be measured from the side: unavailable with a reason, not numbers.
+    assert "left_hip_abduction_deg" in kin.unavailable
+    assert "front view" in kin.unavailable["pelvic_obliquity_deg"]
+    assert np.all(np.isnan(kin.angle("pelvic_obliquity_deg")))
+
+
+def test_direction_flip_mid_track_keeps_signs():
+    ang = walking_angles(N)
+    facing = np.where(np.arange(N) < 45, 1.0, -1.0)
+    tr = to_image_track(sagittal_points(N, ang["hip"], ang["knee"]), x_sign=facing)
+    kin = compute_kinematics(tr)
+    ok = np.abs(np.arange(N) - 45) > 8  # the majority window smooths the instant of the turn
+    np.testing.assert_allclose(kin.angle("left_hip_flexion_deg")[ok], ang["hip"]["left"][ok], atol=0.1)
+
+
+def test_large_angles_do_not_wrap():
+    # Hip flexion sweeping through 170 deg (lying knee-to-chest) stays continuous.
+    hip = np.linspace(100, 175, N)
+    tr = to_image_track(sagittal_points(N, {"left": hip, "right": 0.0}, {"left": 10.0, "right": 0.0}))
+    got = compute_kinematics(tr).angle("left_hip_flexion_deg")
+    np.testing.assert_allclose(got, hip, atol=0.1)
+    assert np.max(np.abs(np.diff(got))) < 2
+
+
+@pytest.mark.parametrize("left_sign", [1.0, -1.0])
+def test_frontal_angles_recovered(left_sign):
+    abd = {"left": np.linspace(0, 30, N), "right": np.linspace(-10, 10, N)}
+    obl = 6 * np.sin(np.linspace(0, 4 * np.pi, N))
+    lean = np.linspace(-8, 8, N)
+    sh = {"left": np.linspace(10, 90, N), "right": 20.0}
+    pts = frontal_points(N, abd, pelvic_obliquity=obl, trunk_lateral_lean=lean, shoulder_abduction=sh)
+    tr = to_image_track(pts, x_sign=left_sign, near_side=None)
+    kin = compute_kinematics(tr)
+    assert kin.view == "front"
+    np.testing.assert_allclose(kin.angle("left_hip_abduction_deg"), abd["left"], atol=0.1)
+    np.testing.assert_allclose(kin.angle("right_hip_abduction_deg"), abd["right"], atol=0.1)
+    np.testing.assert_allclose(kin.angle("pelvic_obliquity_deg"), obl, atol=0.1)
+    np.testing.assert_allclose(kin.angle("trunk_lateral_lean_deg"), lean, atol=0.1)
+    np.testing.assert_allclose(kin.angle("left_shoulder_abduction_deg"), sh["left"], atol=0.1)
+    assert "left_hip_flexion_deg" in kin.unavailable
+
+
+def test_hip_rotation_only_in_seated_test():
+    pts = frontal_points(N, {"left": 0.0, "right": 0.0})
+    tr = to_image_track(pts, near_side=None)
+    assert "left_hip_internal_rotation_deg" in compute_kinematics(tr).unavailable
+    assert "left_hip_internal_rotation_deg" not in compute_kinematics(
+        tr, seated_rotation_test=True
+    ).unavailable
+
+
+def test_view_detection_and_rom_ranges():
+    side, _ = _side_track(1.0)
+    assert set(detect_view_per_frame(side)) == {"side"}
+    kin = compute_kinematics(side)
+    rom = angle_ranges(kin)
+    assert set(rom) >= {"hip_flexion_deg", "knee_flexion_deg", "pelvic_obliquity_deg"}
+    hip = rom["hip_flexion_deg"]["left"]
+    assert hip["available"] and hip["range_deg"] == pytest.approx(44.0, abs=0.2)
+    assert hip["uncertainty_deg"] > 0
+    assert rom["pelvic_obliquity_deg"]["both"]["available"] is False
+    assert len(all_angle_names()) == 2 * 10 + 3
+
+
+def test_3d_track_angles_in_pelvis_frame():
+    # A lab track (y up) walking along -z: sagittal angles must match the 2-D truth.
+    ang = walking_angles(N)
+    pts = sagittal_points(N, ang["hip"], ang["knee"])
+    world = np.full((N, 33, 3), np.nan, dtype=np.float32)
+    from avnmotion.track import LANDMARK_INDEX
+
+    for name, p in pts.items():
+        lateral = 0.1 if name.startswith("left_") else -0.1 if name.startswith("right_") else 0.0
+        # forward = -z, up = y, subject's left = -x (forward = left x up).
+        world[:, LANDMARK_INDEX[name]] = np.stack([-np.full(N, lateral), p[:, 1], -p[:, 0]], axis=1)
+    tr = PoseTrack(
+        timestamps_s=np.arange(N) / 100.0,
+        image_xyz=None,
+        world_xyz=world,
+        visibility=np.isfinite(world[..., 0]).astype(np.float32),
+        presence=np.ones((N, 33), dtype=np.float32),
+        world_frame="lab_y_up",
+    )
+    kin = compute_kinematics(tr)
+    assert kin.view == "3d"
+    np.testing.assert_allclose(kin.angle("right_hip_flexion_deg"), ang["hip"]["right"], atol=0.1)
+    np.testing.assert_allclose(kin.angle("left_knee_flexion_deg"), ang["knee"]["left"], atol=0.1)

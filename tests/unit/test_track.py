@@ -1,0 +1,82 @@
+import numpy as np
+import pytest
+
+from avnmotion.errors import AvnInputError
+from avnmotion.track import LANDMARK_NAMES, LR_PERMUTATION, N_LANDMARKS, PoseTrack
+from tests.builders import sagittal_points, to_image_track
+
+
+def _track(n: int = 10) -> PoseTrack:
+    pts = sagittal_points(n, {"left": 10.0, "right": -5.0}, {"left": 20.0, "right": 5.0})
+    return to_image_track(pts)
+
+
+def test_landmark_names_are_mediapipe_33():
+    assert len(LANDMARK_NAMES) == 33
+    assert LANDMARK_NAMES[23:25] == ("left_hip", "right_hip")
+    assert LANDMARK_NAMES[31:] == ("left_foot_index", "right_foot_index")
+    # Swapping sides twice is the identity and moves every left landmark to its right twin.
+    assert np.array_equal(LR_PERMUTATION[LR_PERMUTATION], np.arange(N_LANDMARKS))
+    assert LANDMARK_NAMES[LR_PERMUTATION[25]] == "right_knee"
+
+
+def test_validation_collects_every_problem_in_one_message():
+    with pytest.raises(AvnInputError) as info:
+        PoseTrack(
+            timestamps_s=np.array([0.0, 0.1, 0.05]),
+            image_xyz=np.zeros((3, 12, 3)),
+            world_xyz=None,
+            visibility=np.full((3, 33), 2.0),
+            presence=np.zeros((2, 33)),
+        )
+    msg = str(info.value)
+    assert "strictly increasing" in msg
+    assert "image_xyz must have shape (time=3, landmark=33, space=3)" in msg
+    assert "visibility must lie in [0, 1]" in msg
+    assert "presence must have shape" in msg
+
+
+def test_track_needs_coordinates_and_frames():
+    with pytest.raises(AvnInputError, match="needs image_xyz or world_xyz"):
+        PoseTrack(np.arange(3.0), None, None, np.zeros((3, 33)), np.zeros((3, 33)))
+    with pytest.raises(AvnInputError, match="no frames"):
+        PoseTrack(np.zeros(0), np.zeros((0, 33, 3)), None, np.zeros((0, 33)), np.zeros((0, 33)))
+
+
+def test_float32_storage_and_derived_properties():
+    tr = _track(31)
+    assert tr.image_xyz.dtype == np.float32
+    assert tr.sampling_rate_hz == pytest.approx(30.0)
+    assert tr.duration_s == pytest.approx(1.0)
+    px = tr.pixel_xy
+    assert px is not None and px.shape == (31, 33, 2)
+    np.testing.assert_allclose(px[..., 0], tr.image_xyz[..., 0] * 1280, rtol=1e-6)
+
+
+def test_npz_round_trip(tmp_path):
+    tr = _track()
+    out = tr.save_npz(tmp_path / "t.npz")
+    back = PoseTrack.load_npz(out)
+    np.testing.assert_array_equal(back.image_xyz, tr.image_xyz)
+    np.testing.assert_array_equal(back.timestamps_s, tr.timestamps_s)
+    assert back.frame_size_px == (1280, 720)
+    assert back.source["kind"] == "synthetic"
+
+
+def test_npz_errors_are_one_line(tmp_path):
+    bad = tmp_path / "bad.npz"
+    bad.write_text("not a zip")
+    with pytest.raises(AvnInputError, match="not a readable .npz track"):
+        PoseTrack.load_npz(bad)
+    other = tmp_path / "other.npz"
+    np.savez(other, a=np.zeros(3))
+    with pytest.raises(AvnInputError, match="not an avnmotion track"):
+        PoseTrack.load_npz(other)
+
+
+def test_slice_time_keeps_arrays_aligned():
+    tr = _track(20)
+    sub = tr.slice_time(slice(5, 15))
+    assert sub.n_frames == 10
+    np.testing.assert_array_equal(sub.image_xyz, tr.image_xyz[5:15])
+    assert sub.timestamps_s[0] == pytest.approx(5 / 30)
