@@ -88,17 +88,19 @@ def detect_swap_frames(
         np.linalg.norm(left[1:] - right[:-1], axis=2) + np.linalg.norm(right[1:] - left[:-1], axis=2),
         axis=1,
     )
-    hip = xy[:, LANDMARK_INDEX["left_hip"]]
-    ankle = xy[:, LANDMARK_INDEX["left_ankle"]]
-    leg_len = np.nanmedian(np.linalg.norm(hip - ankle, axis=1))
-    if not np.isfinite(leg_len) or leg_len <= 0:
-        return np.zeros(track.n_frames, dtype=bool)
+    # Scale: the longer hip-ankle distance in the previous frame (causal, per frame).
+    leg_len = np.fmax(
+        np.linalg.norm(xy[:, LANDMARK_INDEX["left_hip"]] - xy[:, LANDMARK_INDEX["left_ankle"]], axis=1),
+        np.linalg.norm(xy[:, LANDMARK_INDEX["right_hip"]] - xy[:, LANDMARK_INDEX["right_ankle"]], axis=1),
+    )[:-1]
     with np.errstate(invalid="ignore"):
         event = (same > 2 * jump_fraction * leg_len) & (cross < cross_ratio * same)
     return np.concatenate([[False], np.nan_to_num(event, nan=0).astype(bool)])
 
 
-def repair_side_swaps(track: PoseTrack, *, min_vote: float = 0.6) -> tuple[PoseTrack, SwapReport]:
+def repair_side_swaps(
+    track: PoseTrack, *, min_vote: float = 0.6, causal: bool = False
+) -> tuple[PoseTrack, SwapReport]:
     """Detect and repair left/right leg swaps in a side-view video track.
 
     Returns the repaired track and a report. Tracks without image coordinates (3-D motion
@@ -109,12 +111,17 @@ def repair_side_swaps(track: PoseTrack, *, min_vote: float = 0.6) -> tuple[PoseT
     min_vote
         The near/far depth vote of a segment (mean of +-1 per frame) must be at least this
         strongly against the current labels to flip the segment.
+    causal
+        Use only the continuity cue, which depends on past frames alone (the live path can
+        apply it as frames arrive); the depth vote looks at whole segments.
     """
     if track.image_xyz is None or track.n_frames < 3:
         return track, SwapReport(0, 0, None)
     events = detect_swap_frames(track)
     parity = (np.cumsum(events) % 2).astype(bool)
     repaired = swap_legs(track, parity) if np.any(parity) else track
+    if causal:
+        return repaired, SwapReport(int(np.count_nonzero(events)), int(parity.sum()), None)
 
     # Near/far cue per segment between continuity events.
     assert repaired.image_xyz is not None

@@ -244,13 +244,26 @@ def _image_points_px(track: PoseTrack) -> NDArray[np.float64]:
     return xy
 
 
-def _rolling_majority(sign: FloatArray, window: int) -> FloatArray:
-    """Sign of the centred moving sum of per-frame +-1/0 votes (NaN-safe)."""
+def _rolling_majority(sign: FloatArray, window: int, causal: bool = False) -> FloatArray:
+    """Sign of the moving sum of per-frame +-1/0 votes (NaN-safe).
+
+    Centred by default; ``causal=True`` uses a trailing window (only past and present frames),
+    which is what the live path can compute, so offline and live agree frame by frame.
+    """
     votes = np.nan_to_num(sign)
     window = max(1, window | 1)
-    kernel = np.ones(window)
-    summed = np.convolve(votes, kernel, mode="same")
+    if causal:
+        csum = np.concatenate([[0.0], np.cumsum(votes)])
+        idx = np.arange(1, votes.size + 1)
+        summed = csum[idx] - csum[np.maximum(idx - window, 0)]
+    else:
+        summed = np.convolve(votes, np.ones(window), mode="same")
     out = np.sign(summed)
+    if causal:
+        # Undecided frames keep the last decided sign (never a future one).
+        decided_idx = np.where(out != 0, np.arange(out.size), -1)
+        last = np.maximum.accumulate(decided_idx)
+        return np.where(last >= 0, out[np.maximum(last, 0)], 0.0)
     # Frames where the window had no vote keep the nearest decided sign.
     if np.any(out == 0) and np.any(out != 0):
         idx = np.arange(out.size)
@@ -260,7 +273,9 @@ def _rolling_majority(sign: FloatArray, window: int) -> FloatArray:
     return out
 
 
-def facing_sign_side_view(track: PoseTrack, xy: NDArray[np.float64] | None = None) -> FloatArray:
+def facing_sign_side_view(
+    track: PoseTrack, xy: NDArray[np.float64] | None = None, *, causal: bool = False
+) -> FloatArray:
     """Per frame +1 when the subject faces image-right, -1 when facing left (side view).
 
     Votes from the feet (heel -> foot index) and the head (ears -> nose), smoothed by a
@@ -276,10 +291,12 @@ def facing_sign_side_view(track: PoseTrack, xy: NDArray[np.float64] | None = Non
     head = xy[:, i["nose"], 0] - ears
     votes = np.nan_to_num(np.sign(foot)) + np.nan_to_num(np.sign(head))
     window = round(0.5 * max(track.sampling_rate_hz, 1.0))
-    return _rolling_majority(np.sign(votes), window)
+    return _rolling_majority(np.sign(votes), window, causal)
 
 
-def left_sign_front_view(track: PoseTrack, xy: NDArray[np.float64] | None = None) -> FloatArray:
+def left_sign_front_view(
+    track: PoseTrack, xy: NDArray[np.float64] | None = None, *, causal: bool = False
+) -> FloatArray:
     """Per frame +1 when the subject's left is at image-right (facing the camera), else -1."""
     xy = _image_points_px(track) if xy is None else xy
     i = LANDMARK_INDEX
@@ -287,7 +304,7 @@ def left_sign_front_view(track: PoseTrack, xy: NDArray[np.float64] | None = None
         xy[:, i["left_shoulder"], 0] - xy[:, i["right_shoulder"], 0]
     )
     window = round(0.5 * max(track.sampling_rate_hz, 1.0))
-    return _rolling_majority(np.sign(np.nan_to_num(votes)), window)
+    return _rolling_majority(np.sign(np.nan_to_num(votes)), window, causal)
 
 
 def _points_from(xy: NDArray[np.float64], x_sign: FloatArray) -> Points2D:
@@ -398,6 +415,7 @@ def compute_kinematics(
     *,
     view: ViewName | None = None,
     seated_rotation_test: bool = False,
+    causal: bool = False,
 ) -> Kinematics:
     """Compute every joint angle of the module table for every frame.
 
@@ -411,6 +429,10 @@ def compute_kinematics(
     seated_rotation_test
         Hip rotation is only defined in the seated test position (hips and knees at 90 deg,
         front view); otherwise it is reported unavailable.
+    causal
+        Use only past and present frames for the facing-direction vote, so that every
+        frame's angles equal what the live path computes when that frame arrives (pass
+        ``view`` too: view detection looks at the whole clip).
     """
     per_frame = detect_view_per_frame(track)
     detected, confidence = summarise_view(per_frame)
@@ -429,10 +451,10 @@ def compute_kinematics(
     else:
         xy = _image_points_px(track)
         if use_view == "side":
-            direction = facing_sign_side_view(track, xy)
+            direction = facing_sign_side_view(track, xy, causal=causal)
             planes["sagittal"] = lambda: _points_from(xy, direction)  # type: ignore[arg-type]
         elif use_view == "front":
-            direction = left_sign_front_view(track, xy)
+            direction = left_sign_front_view(track, xy, causal=causal)
             planes["frontal"] = lambda: _points_from(xy, direction)  # type: ignore[arg-type]
 
     computed: dict[str, FloatArray] = {}

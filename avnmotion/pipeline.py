@@ -7,8 +7,9 @@ The data path, each step a function over whole arrays::
       -> left/right swap repair (side views)
       -> gate by visibility -> fill short gaps            = the "unfiltered" track
       -> zero-phase Butterworth on landmark coordinates    = the "filtered" track
-      -> kinematics on both (reported angles use the filtered one; rep counting applies its own
-         causal filter to the unfiltered one so that live and offline counts agree)
+      -> kinematics: reported angles use the filtered track; rep counting uses the "causal"
+         track (causal swap repair + gating, causal facing vote) with its own causal filter,
+         exactly what the live path computes frame by frame, so live and offline counts agree
       -> task: gait | rom | an exercise / test id
       -> flags, quality, processing -> AnalysisResult
 """
@@ -72,6 +73,7 @@ class ConditionedTrack:
     """The track at the stages the analysis uses, with what conditioning did."""
 
     raw: PoseTrack
+    causal: PoseTrack
     unfiltered: PoseTrack
     filtered: PoseTrack
     resampled: bool
@@ -156,9 +158,14 @@ def condition_track(
     resampled = not sig.is_even_grid(track.timestamps_s)
     work = sig.resample_to_even_grid(track) if resampled else track
     swaps, far_low = 0, None
+    causal_work = work
     if not work.is_3d and summarise_view(detect_view_per_frame(work))[0] == "side":
+        causal_work, _ = repair_side_swaps(work, causal=True)
         work, report = repair_side_swaps(work)
         swaps, far_low = report.swaps_fixed, report.far_side_low_confidence_pct
+    # What the live path can compute frame by frame: causal swap repair and gating only
+    # (the causal counting filter holds the last value over gaps).
+    causal, _ = sig.gate_by_visibility(causal_work, settings.min_visibility)
     gated, n_gated = sig.gate_by_visibility(work, settings.min_visibility)
     max_gap = max(1, round(settings.max_gap_s * work.sampling_rate_hz))
     changes: dict[str, Any] = {}
@@ -179,6 +186,7 @@ def condition_track(
     filtered = gated.with_(**filtered_changes)
     return ConditionedTrack(
         raw=track,
+        causal=causal,
         unfiltered=unfiltered,
         filtered=filtered,
         resampled=resampled,
@@ -249,7 +257,10 @@ def analyze_track(
     cond = condition_track(track, settings)
     seated = task == "rom_hip_rotation"
     kin = compute_kinematics(cond.filtered, seated_rotation_test=seated)
-    kin_raw = compute_kinematics(cond.unfiltered, seated_rotation_test=seated, view=_view_or_none(kin))
+    # Counting uses the causal track and causal kinematics so that live and offline agree.
+    kin_causal = compute_kinematics(
+        cond.causal, seated_rotation_test=seated, view=_view_or_none(kin), causal=True
+    )
     warnings: list[str] = []
     if kin.view == "oblique":
         warnings.append(
@@ -281,7 +292,7 @@ def analyze_track(
         exercise, ex_flags, ex_warnings = analyze_exercise(
             cond.filtered,
             kin,
-            kin_raw,
+            kin_causal,
             task,
             protocol=protocol,
             working_side=working_side,

@@ -25,7 +25,20 @@ _EXPORTS: dict[str, str] = {
     "write_annotated_video": "avnmotion.pose.overlay",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "FramePose",
+    "PoseExtractor",
+    "VideoInfo",
+    "VideoSource",
+    "default_model_path",
+    "describe_model",
+    "extract_track",
+    "prepare_model",
+    "probe_video",
+    "resolve_model_path",
+    "validate_bundle",
+    "write_annotated_video",
+]
 
 if TYPE_CHECKING:
     from avnmotion.pose.extract import FramePose, PoseExtractor, extract_track

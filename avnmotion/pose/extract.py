@@ -225,6 +225,38 @@ def _bbox_area(landmarks: Any) -> float:
     return (max(xs) - min(xs)) * (max(ys) - min(ys))
 
 
+class _RowBuffer:
+    """Growable per-frame storage (doubling), so long videos need no per-frame objects.
+
+    Columns: image ``x, y, z``, ``visibility``, ``presence``, world ``x, y, z``. Frames
+    without a person keep NaN coordinates and zero scores.
+    """
+
+    def __init__(self, capacity: int = 256) -> None:
+        self.n = 0
+        self.n_detected = 0
+        self.times_s = np.empty(capacity, dtype=np.float64)
+        self.data = self._blank(capacity)
+
+    @staticmethod
+    def _blank(capacity: int) -> NDArray[np.float32]:
+        data = np.full((capacity, N_LANDMARKS, 8), np.nan, dtype=np.float32)
+        data[..., 3:5] = 0.0
+        return data
+
+    def append(self, time_s: float, pose: FramePose | None) -> None:
+        if self.n == self.times_s.shape[0]:
+            capacity = 2 * self.n
+            self.times_s = np.concatenate([self.times_s, np.empty(self.n, dtype=np.float64)])
+            self.data = np.concatenate([self.data, self._blank(capacity - self.n)])
+        self.times_s[self.n] = time_s
+        if pose is not None:
+            self.data[self.n, :, 0:5] = pose.image
+            self.data[self.n, :, 5:8] = pose.world
+            self.n_detected += 1
+        self.n += 1
+
+
 def extract_track(
     video_path: str | Path,
     *,
@@ -269,51 +301,43 @@ def extract_track(
     from avnmotion.pose.video import VideoSource, timestamp_jitter_s
 
     video_path = Path(video_path)
-    times_s: list[float] = []
-    images: list[NDArray[np.float32] | None] = []
-    worlds: list[NDArray[np.float32] | None] = []
-    with VideoSource(video_path, max_frames=max_frames) as video, PoseExtractor(
-        model_path, **(extractor_options or {})
-    ) as extractor:
+    rows = _RowBuffer()
+    with (
+        VideoSource(video_path, max_frames=max_frames) as video,
+        PoseExtractor(model_path, **(extractor_options or {})) as extractor,
+    ):
         expected = video.frame_count
         if max_frames is not None and expected:
             expected = min(expected, max_frames)
         last_reported = -1.0
         for frame, time_s in video:
             pose = extractor.process(frame, round(time_s * 1000.0))
-            times_s.append(time_s)
-            images.append(None if pose is None else pose.image)
-            worlds.append(None if pose is None else pose.world)
+            rows.append(time_s, pose)
             if progress is not None and expected:
-                frac = min(len(times_s) / expected, 1.0)
+                frac = min(rows.n / expected, 1.0)
                 if frac - last_reported >= 0.01:
                     progress(frac)
                     last_reported = frac
         info = video.info()
         n_decoded = video.n_frames_decoded
+        incomplete = video.incomplete
         fallbacks = video.timestamp_fallbacks
         bumps = extractor.timestamp_bumps
         settings = dict(extractor.settings)
         model_used = extractor.model_path
-    n = len(times_s)
+    n = rows.n
     if n == 0:
         raise AvnInputError(f"{video_path}: no decodable video frames")
-    n_detected = sum(p is not None for p in images)
+    n_detected = rows.n_detected
     if n_detected == 0:
         raise AvnInputError(f"no person detected in any of {n} frames of {video_path.name}")
-
-    image_xyz = np.full((n, N_LANDMARKS, 3), np.nan, dtype=np.float32)
-    world_xyz = np.full((n, N_LANDMARKS, 3), np.nan, dtype=np.float32)
-    visibility = np.zeros((n, N_LANDMARKS), dtype=np.float32)
-    presence = np.zeros((n, N_LANDMARKS), dtype=np.float32)
-    for i, (img, wld) in enumerate(zip(images, worlds, strict=True)):
-        if img is None or wld is None:
-            continue
-        image_xyz[i] = img[:, :3]
-        visibility[i] = img[:, 3]
-        presence[i] = img[:, 4]
-        world_xyz[i] = wld
-    timestamps_s = np.asarray(times_s, dtype=np.float64)
+    data = rows.data[:n]
+    image_xyz = np.ascontiguousarray(data[..., 0:3])
+    visibility = np.ascontiguousarray(data[..., 3])
+    presence = np.ascontiguousarray(data[..., 4])
+    world_xyz = np.ascontiguousarray(data[..., 5:8])
+    timestamps_s = rows.times_s[:n].copy()
+    del rows, data
     source: dict[str, Any] = {
         "kind": "video",
         "path": video_path.name,
@@ -322,6 +346,7 @@ def extract_track(
         "rotation_deg": info.rotation_deg,
         "n_frames": n_decoded,
         "n_frames_with_pose": int(n_detected),
+        "decoding_incomplete": bool(incomplete),
         "codec": info.codec,
         "timestamps": {
             **timestamp_jitter_s(timestamps_s),

@@ -71,7 +71,10 @@ _TFLITE_IDENTIFIER = b"TFL3"
 
 # -- locations ----------------------------------------------------------------------------
 def default_model_dir() -> Path:
-    """Cache directory for built bundles: ``$AVNMOTION_MODEL_DIR`` or ``~/.cache/avnmotion/models``."""
+    """Cache directory for built bundles.
+
+    ``$AVNMOTION_MODEL_DIR`` if set, else ``~/.cache/avnmotion/models``.
+    """
     env = os.environ.get(ENV_MODEL_DIR)
     if env:
         return Path(env).expanduser()
@@ -256,9 +259,7 @@ def prepare_model(
         detector_md = add_image_metadata(detector, norm_mean=127.5, norm_std=127.5)
         landmarks_md = add_image_metadata(landmarks, norm_mean=0.0, norm_std=255.0)
         tmp_bundle = tmp_dir / MODEL_FILE_NAME
-        write_aligned_zip(
-            tmp_bundle, {DETECTOR_ENTRY: detector_md, LANDMARKS_ENTRY: landmarks_md}
-        )
+        write_aligned_zip(tmp_bundle, {DETECTOR_ENTRY: detector_md, LANDMARKS_ENTRY: landmarks_md})
         # Verify before publishing, so a broken build never replaces a working bundle.
         check_bundle_loads(tmp_bundle)
         provenance = {
@@ -441,7 +442,7 @@ def _atomic_copy(src: Path, dst: Path) -> None:
     try:
         shutil.copyfile(src, tmp)
         tmp.chmod(0o644)
-        os.replace(tmp, dst)
+        tmp.replace(dst)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -453,7 +454,7 @@ def _atomic_write_text(dst: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
-        os.replace(tmp, dst)
+        tmp.replace(dst)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -9,7 +9,6 @@ count and order match the decoded source.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +95,9 @@ def draw_pose(
         if not np.all(np.isfinite(p)):
             continue
         colour = _colour(i) if visibility[i] >= MIN_VISIBILITY else (128, 128, 128)
-        cv2.circle(out, (round(float(p[0])), round(float(p[1]))), thick + 1, colour, -1, cv2.LINE_AA)
+        cv2.circle(
+            out, (round(float(p[0])), round(float(p[1]))), thick + 1, colour, -1, cv2.LINE_AA
+        )
     if lines:
         scale = max(0.4, height / 900)
         line_h = round(24 * scale / 0.7)
@@ -205,5 +206,5 @@ def write_annotated_video(
             tmp_path.unlink(missing_ok=True)
             raise
         writer.close()
-    os.replace(tmp_path, out_path)
+    tmp_path.replace(out_path)
     return out_path

@@ -125,8 +125,13 @@ class VideoSource:
             cap = cv2.VideoCapture(int(source))
         if not cap.isOpened():
             cap.release()
-            what = "camera could not be opened" if self.is_camera else "not a readable video"
-            raise AvnInputError(f"{self._label}: {what} (the decoder could not open it)")
+            what = (
+                "camera could not be opened"
+                if self.is_camera
+                else "not a readable video (FFmpeg could not open it: truncated upload, "
+                "missing index or not a video file?)"
+            )
+            raise AvnInputError(f"{self._label}: {what}")
         self._cap = cap
         self.rotation_deg = self._setup_rotation()
         self.fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
@@ -140,7 +145,9 @@ class VideoSource:
         first = self._read()
         if first is None:
             self.close()
-            raise AvnInputError(f"{self._label}: no decodable video frames (truncated or corrupt file?)")
+            raise AvnInputError(
+                f"{self._label}: no decodable video frames (truncated or corrupt file?)"
+            )
         self._pending: tuple[NDArray[np.uint8], float] | None = first
         height, width = first[0].shape[:2]
         self.frame_size_px: tuple[int, int] = (int(width), int(height))
@@ -149,6 +156,7 @@ class VideoSource:
         self._prev_time_s: float | None = None
         self._camera_t0: float | None = None
         self._started = False
+        self._exhausted = False
 
     # -- set-up ---------------------------------------------------------------------------
     def _setup_rotation(self) -> int:
@@ -156,7 +164,7 @@ class VideoSource:
         cv2 = self._cv2
         cap = self._cap
         meta = cap.get(cv2.CAP_PROP_ORIENTATION_META)
-        rotation = int(round(meta)) % 360 if math.isfinite(meta) else 0
+        rotation = round(meta) % 360 if math.isfinite(meta) else 0
         if rotation not in (0, 90, 180, 270):
             rotation = 0
         if rotation == 0:
@@ -199,6 +207,17 @@ class VideoSource:
     def duration_s(self) -> float:
         """Nominal duration from frame count and frame rate (0 when unknown)."""
         return self.frame_count / self.fps if self.fps > 0 and self.frame_count > 0 else 0.0
+
+    @property
+    def incomplete(self) -> bool:
+        """True when decoding ended before the container's announced frame count.
+
+        Only meaningful after the frames were consumed to the end (a truncated file with an
+        intact index decodes its first part, then stops). Some containers only estimate the
+        count, so a shortfall of up to 2 frames (or 2 %) is tolerated.
+        """
+        shortfall = self.frame_count - self.n_frames_decoded
+        return self._exhausted and shortfall > max(2, 0.02 * self.frame_count)
 
     def info(self) -> VideoInfo:
         """Container properties as a :class:`VideoInfo`."""
@@ -248,6 +267,7 @@ class VideoSource:
                 else:
                     item = self._read()
                 if item is None:
+                    self._exhausted = True
                     break
                 frame, pos_ms = item
                 self.n_frames_decoded += 1

@@ -130,3 +130,18 @@ def test_3d_track_angles_in_pelvis_frame():
     assert kin.view == "3d"
     np.testing.assert_allclose(kin.angle("right_hip_flexion_deg"), ang["hip"]["right"], atol=0.1)
     np.testing.assert_allclose(kin.angle("left_knee_flexion_deg"), ang["knee"]["left"], atol=0.1)
+
+
+def test_causal_kinematics_use_no_future_frames():
+    # Each frame's causal angle equals the angle computed from the prefix ending at that frame,
+    # which is all the live path has; checked across a turn where the facing vote flips.
+    ang = walking_angles(N)
+    facing = np.where(np.arange(N) < 45, 1.0, -1.0)
+    tr = to_image_track(sagittal_points(N, ang["hip"], ang["knee"]), x_sign=facing)
+    whole = compute_kinematics(tr, view="side", causal=True).angle("left_hip_flexion_deg")
+    for k in (5, 44, 46, 50, 60, N):
+        prefix = compute_kinematics(tr.slice_time(slice(0, k)), view="side", causal=True)
+        assert prefix.angle("left_hip_flexion_deg")[-1] == whole[k - 1]
+    # The centred vote would differ from the prefix right after the turn.
+    centred = compute_kinematics(tr, view="side").angle("left_hip_flexion_deg")
+    assert not np.allclose(centred[40:50], whole[40:50])
