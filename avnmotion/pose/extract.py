@@ -213,10 +213,11 @@ def _to_array(landmarks: Any, *, with_scores: bool) -> NDArray[np.float32]:
     if len(landmarks) != N_LANDMARKS:
         raise RuntimeError(f"expected {N_LANDMARKS} landmarks, MediaPipe gave {len(landmarks)}")
     if with_scores:
-        rows = [(lm.x, lm.y, lm.z, _score(lm.visibility), _score(lm.presence)) for lm in landmarks]
-    else:
-        rows = [(lm.x, lm.y, lm.z) for lm in landmarks]
-    return np.asarray(rows, dtype=np.float32)
+        return np.asarray(
+            [(lm.x, lm.y, lm.z, _score(lm.visibility), _score(lm.presence)) for lm in landmarks],
+            dtype=np.float32,
+        )
+    return np.asarray([(lm.x, lm.y, lm.z) for lm in landmarks], dtype=np.float32)
 
 
 def _bbox_area(landmarks: Any) -> float:
@@ -356,7 +357,7 @@ def extract_track(
         "model": describe_model(model_used),
         "extractor": settings,
     }
-    if progress is not None:
+    if progress is not None and last_reported < 1.0:
         progress(1.0)
     return PoseTrack(
         timestamps_s=timestamps_s,

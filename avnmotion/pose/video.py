@@ -118,11 +118,12 @@ class VideoSource:
         self.is_camera = isinstance(source, int)
         self.path: Path | None = None if isinstance(source, int) else Path(source)
         self._label = f"camera {source}" if isinstance(source, int) else str(source)
-        if self.path is not None:
+        if isinstance(source, int):
+            cap = cv2.VideoCapture(source)
+        else:
+            assert self.path is not None
             _check_file(self.path)
             cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG)
-        else:
-            cap = cv2.VideoCapture(int(source))
         if not cap.isOpened():
             cap.release()
             what = (
@@ -262,6 +263,7 @@ class VideoSource:
     def _frames(self) -> Iterator[tuple[NDArray[np.uint8], float]]:
         try:
             while self.max_frames is None or self.n_frames_decoded < self.max_frames:
+                item: tuple[NDArray[np.uint8], float] | None
                 if self._pending is not None:
                     item, self._pending = self._pending, None
                 else:

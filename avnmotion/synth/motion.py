@@ -402,11 +402,14 @@ class GaitParams:
     step_width_m: float = 0.13
     stance_fraction: float = 0.61
     lead_fraction: float = 0.46
-    heel_strike_pitch_deg: float = 16.0
-    toe_off_pitch_deg: float = 40.0
-    heel_off_stance: float = 0.52
+    heel_strike_pitch_deg: float = 22.0
+    toe_off_pitch_deg: float = 35.0
+    heel_off_stance: float = 0.60
     foot_flat_stance: float = 0.14
     toe_clearance_m: float = 0.018
+    swing_lift_m_s: float = 0.0
+    swing_descent_warp: float = 1.2
+    swing_push_m_s: float = -0.3
     arm_swing_deg: float = 16.0
     trunk_forward_deg: float = 3.0
     pelvic_rotation_deg: float = 4.0
@@ -723,10 +726,16 @@ def generate_gait(
                 # heel velocity from rotation about the toe (axis = foot lateral axis)
                 axis = np.cross(f_vec, [0.0, 1.0, 0.0])
                 vheel0 = pitch_rate0 * np.cross(axis, heel0 - toe)
-                vheel0 = vheel0 + np.array([0.0, 0.25, 0.0]) + 0.3 * f_vec
+                vheel0 = vheel0 + np.array([0.0, p.swing_lift_m_s, 0.0]) + p.swing_push_m_s * f_vec
                 heel1 = nst["heel"]
                 vheel1 = np.array([0.0, -0.15, 0.0])
                 hp = _quintic(heel0, vheel0, heel1, vheel1, dur, u)
+                # vertical: reach the floor earlier than the forward progression (terminal
+                # swing is mostly knee extension): warp time for y
+                uy = 1.0 - (1.0 - u) ** p.swing_descent_warp
+                vy0 = vheel0.copy()
+                vy0[1] /= p.swing_descent_warp
+                hp[:, 1] = _quintic(heel0, vy0, heel1, vheel1 * 0.0, dur, uy)[:, 1]
                 pp = _quintic(np.array([-to_pitch]), np.array([pitch_rate0]), np.array([hs_pitch]), np.array([0.0]), dur, u)[:, 0]
                 psi_sw = st["psi_w"] + (np.unwrap([st["psi_w"], nst["psi_w"]])[1] - st["psi_w"]) * smoothstep(u)
                 r_sw = _foot_rot(psi_sw, pp)

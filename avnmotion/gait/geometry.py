@@ -1,0 +1,361 @@
+"""Gait coordinates: landmarks expressed along the walking direction, vertical and lateral.
+
+Every gait computation works on the same three per-frame axes:
+
+* **forward** -- the walking direction. For a 3-D laboratory track it is the pelvis' forward
+  axis (``left x up``, from the hip joint centres) averaged over a sliding 1 s window, so the
+  pelvic rotation of each step (about +-5 deg) averages out while real turns are followed. For a
+  side-view video it is the image x axis times the per-frame facing sign of the kinematics
+  (``Kinematics.direction_sign``). A front view has no measurable forward axis.
+* **up** -- lab +Y, or minus image y (pixels) for video.
+* **lateral** -- the horizontal axis to the subject's left (3-D), or image x times the
+  left-sign of a front view (video).
+
+Positions are in metres (3-D) or pixels (video). ``ground_velocity`` is the forward velocity
+of the support surface: 0 over ground, minus the belt speed on a treadmill; it is estimated
+per pass as the 25th percentile of the feet's forward velocities, which falls inside the
+stance cluster (feet are on the ground about 60 % of the time).
+
+The record is split into **passes**: stretches of steady walking direction. In 3-D a pass
+ends where the smoothed heading turns faster than ``turn_rate_deg_s``; in a side view it ends
+where the facing sign flips (a frame window around the flip is excluded as the turn). A new
+pass whose heading differs by more than 90 deg from the previous one is a direction change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from avnmotion.kinematics import (
+    Kinematics,
+    _image_points_px,
+    facing_sign_side_view,
+    left_sign_front_view,
+)
+from avnmotion.track import LANDMARK_INDEX, PoseTrack
+
+FloatArray = NDArray[np.float64]
+Mode = Literal["3d", "side", "front"]
+
+SIDES: tuple[str, str] = ("left", "right")
+
+
+def _nan_moving_mean(x: FloatArray, window: int) -> FloatArray:
+    """Centred moving mean along axis 0 that ignores NaN (NaN where the window has none)."""
+    window = max(1, int(window) | 1)
+    flat = x.reshape(x.shape[0], -1)
+    valid = np.isfinite(flat)
+    vals = np.where(valid, flat, 0.0)
+    kernel = np.ones(window)
+    num = np.apply_along_axis(lambda c: np.convolve(c, kernel, mode="same"), 0, vals)
+    den = np.apply_along_axis(lambda c: np.convolve(c, kernel, mode="same"), 0, valid * 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(den > 0, num / den, np.nan)
+    return out.reshape(x.shape)
+
+
+def runs(mask: NDArray[np.bool_]) -> list[tuple[int, int]]:
+    """``[(start, stop), ...]`` (stop exclusive) of the True runs of a 1-D mask."""
+    m = np.concatenate([[False], np.asarray(mask, dtype=bool), [False]])
+    d = np.diff(m.astype(np.int8))
+    starts = np.flatnonzero(d == 1)
+    stops = np.flatnonzero(d == -1)
+    return list(zip(starts.tolist(), stops.tolist(), strict=True))
+
+
+@dataclass
+class GaitCoordinates:
+    """Landmarks along the gait axes; see the module docstring.
+
+    Attributes
+    ----------
+    t
+        Frame times, s.
+    mode
+        ``"3d"``, ``"side"`` or ``"front"``.
+    units
+        ``"m"`` or ``"px"``.
+    points
+        Landmark name -> ``(n_time, 3)`` array of (forward, up, lateral) coordinates measured
+        from the pelvis centre (mid-hip); forward is NaN in front views, lateral NaN in side
+        views.
+    velocity
+        Landmark name -> ``(n_time, 3)`` velocity in the ground frame (forward, up, lateral).
+    pass_id
+        Per frame, the index of the walking pass (-1 in turns or without a pose).
+    direction_changes
+        Number of reversals of the walking direction.
+    leg_length
+        Median hip-to-ankle distance (same units), the scale for thresholds.
+    """
+
+    t: FloatArray
+    mode: Mode
+    units: str
+    points: dict[str, FloatArray]
+    velocity: dict[str, FloatArray]
+    pass_id: NDArray[np.intp]
+    direction_changes: int
+    leg_length: float
+    ground_velocity: FloatArray = field(default_factory=lambda: np.zeros(0))
+    heading_deg: FloatArray | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def fs(self) -> float:
+        return float(1.0 / np.median(np.diff(self.t))) if self.t.size > 1 else 0.0
+
+    def foot(self, side: str, part: Literal["heel", "toe"]) -> tuple[str, bool]:
+        """Landmark used for a foot part, and whether it is the preferred one.
+
+        Heel falls back to the ankle; toe (foot index) falls back to the heel, then the ankle.
+        """
+        order = {
+            "heel": ("heel", "ankle"),
+            "toe": ("foot_index", "heel", "ankle"),
+        }[part]
+        for i, name in enumerate(order):
+            key = f"{side}_{name}"
+            if key in self.points and np.any(np.isfinite(self.points[key][:, 1])):
+                return key, i == 0
+        return f"{side}_{order[0]}", False
+
+
+_GAIT_LANDMARKS = [
+    f"{s}_{n}"
+    for s in SIDES
+    for n in ("shoulder", "hip", "knee", "ankle", "heel", "foot_index")
+]
+
+
+def _gradient(x: FloatArray, t: FloatArray) -> FloatArray:
+    if x.shape[0] < 2:
+        return np.full_like(x, np.nan)
+    return np.gradient(x, t, axis=0)
+
+
+def _leg_length(p: dict[str, FloatArray]) -> float:
+    lengths = []
+    for s in SIDES:
+        d = np.linalg.norm(p[f"{s}_ankle"] - p[f"{s}_hip"], axis=1)
+        lengths.append(d)
+    all_d = np.concatenate(lengths)
+    all_d = all_d[np.isfinite(all_d)]
+    return float(np.median(all_d)) if all_d.size else float("nan")
+
+
+def gait_coordinates(
+    track: PoseTrack,
+    kin: Kinematics | None = None,
+    *,
+    turn_rate_deg_s: float = 45.0,
+    heading_window_s: float = 1.0,
+    turn_margin_s: float = 0.3,
+) -> GaitCoordinates:
+    """Express a track in gait coordinates (forward, up, lateral) and split it into passes.
+
+    Parameters
+    ----------
+    track
+        Conditioned pose track.
+    kin
+        Its kinematics (for the view and the per-frame facing sign of videos); computed from
+        the track when omitted.
+    turn_rate_deg_s
+        3-D: heading changes faster than this (after the sliding mean) mark a turn.
+    heading_window_s
+        3-D: length of the sliding mean of the pelvis forward axis.
+    turn_margin_s
+        Video side view: half-width of the window excluded around a facing flip.
+    """
+    t = track.timestamps_s.astype(np.float64)
+    n = t.size
+    fs = track.sampling_rate_hz if n > 1 else 1.0
+    if track.is_3d:
+        return _coordinates_3d(track, t, fs, turn_rate_deg_s, heading_window_s)
+    view = kin.view if kin is not None else None
+    if view is None:
+        from avnmotion.kinematics import detect_view_per_frame, summarise_view
+
+        view, _ = summarise_view(detect_view_per_frame(track))
+    xy = _image_points_px(track)  # pixels, y up
+    if view == "side":
+        sign = kin.direction_sign if kin is not None and kin.direction_sign is not None else None
+        if sign is None:
+            sign = facing_sign_side_view(track, xy)
+        return _coordinates_video(track, t, fs, xy, np.asarray(sign, float), "side", turn_margin_s)
+    sign = left_sign_front_view(track, xy)
+    return _coordinates_video(track, t, fs, xy, sign, "front", turn_margin_s)
+
+
+def _pelvis(w: dict[str, FloatArray]) -> FloatArray:
+    return 0.5 * (w["left_hip"] + w["right_hip"])
+
+
+def _coordinates_3d(
+    track: PoseTrack, t: FloatArray, fs: float, turn_rate: float, window_s: float
+) -> GaitCoordinates:
+    assert track.world_xyz is not None
+    w = {name: track.world_xyz[:, LANDMARK_INDEX[name]].astype(np.float64) for name in _GAIT_LANDMARKS}
+    pelvis = _pelvis(w)
+    lr = w["left_hip"] - w["right_hip"]
+    lr[:, 1] = 0.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        left = lr / np.linalg.norm(lr, axis=1, keepdims=True)
+    up = np.array([0.0, 1.0, 0.0])
+    fwd = np.cross(left, up)
+    win = max(3, round(window_s * fs))
+    heading = _nan_moving_mean(fwd, win)
+    heading[:, 1] = 0.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        heading /= np.linalg.norm(heading, axis=1, keepdims=True)
+    lateral = np.cross(up, heading)  # up x forward = left
+    angle = np.arctan2(-heading[:, 2], heading[:, 0])
+    finite = np.isfinite(angle)
+    unwrapped = np.full_like(angle, np.nan)
+    if np.any(finite):
+        unwrapped[finite] = np.unwrap(angle[finite])
+    rate = np.degrees(np.abs(_gradient(unwrapped, t)))
+    steady = finite & ~(rate > turn_rate)
+    points: dict[str, FloatArray] = {}
+    velocity: dict[str, FloatArray] = {}
+    for name, p in w.items():
+        rel = p - pelvis
+        v = _gradient(p, t)
+        points[name] = np.stack(
+            [np.sum(rel * heading, 1), p[:, 1], np.sum(rel * lateral, 1)], axis=1
+        )
+        velocity[name] = np.stack(
+            [np.sum(v * heading, 1), v[:, 1], np.sum(v * lateral, 1)], axis=1
+        )
+    points["pelvis"] = np.stack([np.zeros_like(t), pelvis[:, 1], np.zeros_like(t)], axis=1)
+    velocity["pelvis"] = np.stack(
+        [np.sum(_gradient(pelvis, t) * heading, 1), _gradient(pelvis[:, 1], t), np.zeros_like(t)],
+        axis=1,
+    )
+    pass_id, changes = _passes(steady, np.degrees(unwrapped))
+    leg = _leg_length(w)
+    coords = GaitCoordinates(
+        t=t,
+        mode="3d",
+        units="m",
+        points=points,
+        velocity=velocity,
+        pass_id=pass_id,
+        direction_changes=changes,
+        leg_length=leg,
+        heading_deg=np.degrees(unwrapped),
+    )
+    coords.ground_velocity = _ground_velocity(coords)
+    return coords
+
+
+def _passes(steady: NDArray[np.bool_], heading_deg: FloatArray) -> tuple[NDArray[np.intp], int]:
+    """Number the steady runs; count reversals (> 90 deg between consecutive passes)."""
+    pass_id = np.full(steady.size, -1, dtype=np.intp)
+    previous: float | None = None
+    changes = 0
+    for k, (a, b) in enumerate(runs(steady)):
+        pass_id[a:b] = k
+        mean_heading = float(np.nanmedian(heading_deg[a:b]))
+        if previous is not None:
+            diff = abs((mean_heading - previous + 180.0) % 360.0 - 180.0)
+            if diff > 90.0:
+                changes += 1
+        previous = mean_heading
+    return pass_id, changes
+
+
+def _coordinates_video(
+    track: PoseTrack,
+    t: FloatArray,
+    fs: float,
+    xy: FloatArray,
+    sign: FloatArray,
+    mode: Mode,
+    turn_margin_s: float,
+) -> GaitCoordinates:
+    p = {name: xy[:, LANDMARK_INDEX[name]].astype(np.float64) for name in _GAIT_LANDMARKS}
+    pelvis = _pelvis(p)
+    sign = np.where(np.isfinite(sign) & (sign != 0), np.sign(sign), np.nan)
+    points: dict[str, FloatArray] = {}
+    velocity: dict[str, FloatArray] = {}
+    nan = np.full_like(t, np.nan)
+    for name, q in p.items():
+        rel = q - pelvis
+        v = _gradient(q, t)
+        if mode == "side":
+            points[name] = np.stack([rel[:, 0] * sign, q[:, 1], nan], axis=1)
+            velocity[name] = np.stack([v[:, 0] * sign, v[:, 1], nan], axis=1)
+        else:
+            points[name] = np.stack([nan, q[:, 1], rel[:, 0] * sign], axis=1)
+            velocity[name] = np.stack([nan, v[:, 1], v[:, 0] * sign], axis=1)
+    vp = _gradient(pelvis, t)
+    points["pelvis"] = np.stack([np.zeros_like(t), pelvis[:, 1], np.zeros_like(t)], axis=1)
+    velocity["pelvis"] = np.stack(
+        [vp[:, 0] * sign if mode == "side" else nan, vp[:, 1], nan], axis=1
+    )
+    # Passes: runs of constant sign, minus a margin around each flip (the turn).
+    steady = np.isfinite(sign) & np.isfinite(pelvis[:, 0])
+    flips = np.flatnonzero(np.diff(np.nan_to_num(sign)) != 0) + 1
+    flips = flips[(sign[flips - 1] != 0) & np.isfinite(sign[flips - 1]) & np.isfinite(sign[flips])]
+    margin = round(turn_margin_s * fs)
+    idx = np.arange(t.size)
+    for f in flips:
+        steady &= np.abs(idx - f) > margin
+    pass_id = np.full(t.size, -1, dtype=np.intp)
+    for k, (a, b) in enumerate(runs(steady)):
+        pass_id[a:b] = k
+    changes = int(flips.size) if mode == "side" else 0
+    coords = GaitCoordinates(
+        t=t,
+        mode=mode,
+        units="px",
+        points=points,
+        velocity=velocity,
+        pass_id=pass_id,
+        direction_changes=changes,
+        leg_length=_leg_length(p),
+        heading_deg=None,
+    )
+    coords.ground_velocity = _ground_velocity(coords)
+    return coords
+
+
+def _ground_velocity(c: GaitCoordinates) -> FloatArray:
+    """Per-frame forward velocity of the support surface (0 over ground, belt on a treadmill).
+
+    The 25th percentile, per pass, of the heel and toe forward velocities. Never larger in
+    magnitude than 0.1 leg lengths per second when the pelvis moves over the ground (a moving
+    pelvis means the ground is still).
+    """
+    out = np.zeros(c.t.size)
+    if c.mode == "front":
+        return out
+    for k in np.unique(c.pass_id[c.pass_id >= 0]):
+        sel = c.pass_id == k
+        vals = []
+        for s in SIDES:
+            for part in ("heel", "toe"):
+                name, _ = c.foot(s, part)  # type: ignore[arg-type]
+                if name in c.velocity:
+                    vals.append(c.velocity[name][sel, 0])
+        v = np.concatenate(vals) if vals else np.zeros(0)
+        v = v[np.isfinite(v)]
+        if v.size:
+            out[sel] = float(np.percentile(v, 25))
+    return out
+
+
+def details(c: GaitCoordinates) -> dict[str, Any]:
+    """Small JSON-able summary of the coordinates (for ``GaitResult.details``)."""
+    return {
+        "mode": c.mode,
+        "units": c.units,
+        "leg_length": None if not np.isfinite(c.leg_length) else round(c.leg_length, 4),
+        "passes": int(np.unique(c.pass_id[c.pass_id >= 0]).size),
+    }
