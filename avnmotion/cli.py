@@ -320,7 +320,21 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _quiet_native_logs() -> None:
+    """Keep OpenCV/FFmpeg's own log lines off stderr so errors stay one line.
+
+    Must run before cv2 is imported; users can still override the variables.
+    """
+    import os
+
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
+    os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ logging
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _quiet_native_logs()
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

@@ -7,8 +7,11 @@ extraction per core rather than several in one process if throughput matters.
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Callable
+import os
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
@@ -37,6 +40,33 @@ class FramePose(NamedTuple):
 
     image: NDArray[np.float32]
     world: NDArray[np.float32]
+
+
+@contextlib.contextmanager
+def native_stderr_silenced() -> Iterator[None]:
+    """Send file descriptor 2 to /dev/null for the duration (MediaPipe's C++ start-up logs).
+
+    MediaPipe and TFLite log from C++ before absl is initialised, so neither Python logging
+    nor GLOG variables reach them; they would break the CLI's one-line errors. Set
+    ``AVNMOTION_NATIVE_LOGS=1`` to see them.
+    """
+    if os.environ.get("AVNMOTION_NATIVE_LOGS") == "1":
+        yield
+        return
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr at all (daemonised): nothing to silence
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def next_timestamp_ms(timestamp_ms: int, last_ms: int | None) -> int:
@@ -116,6 +146,7 @@ class PoseExtractor:
         }
         self._last_timestamp_ms: int | None = None
         self.timestamp_bumps = 0
+        self._first_call = True
 
         from mediapipe.tasks.python import BaseOptions, vision
 
@@ -132,7 +163,8 @@ class PoseExtractor:
             output_segmentation_masks=False,
         )
         try:
-            self._landmarker = vision.PoseLandmarker.create_from_options(options)
+            with native_stderr_silenced():
+                self._landmarker = vision.PoseLandmarker.create_from_options(options)
         except (RuntimeError, ValueError, OSError) as exc:
             # MediaPipe reports bad bundles as RuntimeError/ValueError/FileNotFoundError.
             raise AvnInputError(
@@ -187,10 +219,14 @@ class PoseExtractor:
                 f"frame must be uint8 (height, width, 3) RGB, got {frame.dtype} {frame.shape}"
             )
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(frame))
-        if self.running_mode == "video":
-            result = self._landmarker.detect_for_video(image, self._monotonic_ms(timestamp_ms))
-        else:
-            result = self._landmarker.detect(image)
+        # The first inference initialises the delegate, which logs from C++ threads.
+        quiet = native_stderr_silenced() if self._first_call else contextlib.nullcontext()
+        with quiet:
+            if self.running_mode == "video":
+                result = self._landmarker.detect_for_video(image, self._monotonic_ms(timestamp_ms))
+            else:
+                result = self._landmarker.detect(image)
+        self._first_call = False
         if not result.pose_landmarks:
             return None
         best = 0

@@ -287,12 +287,18 @@ def _wheel_version(wheel: Path) -> str:
 def _download_wheel(dest: Path) -> tuple[Path, str]:
     """``pip download`` a legacy mediapipe wheel (first available version) into ``dest``."""
     errors: list[str] = []
-    for version in MEDIAPIPE_WHEEL_VERSIONS:
-        # Pin a platform/Python so the download works on any host: only the zip's data
-        # files are used, never its code.
+    # Pin a platform/Python so the download works on any host (macOS, ARM, other Pythons):
+    # only the zip's data files are used, never its code. 0.10.21 exists only as a
+    # manylinux_2_28 wheel, older versions also as manylinux_2_17.
+    attempts = [
+        (version, platform)
+        for version in MEDIAPIPE_WHEEL_VERSIONS
+        for platform in ("manylinux_2_28_x86_64", "manylinux_2_17_x86_64")
+    ]
+    for version, platform in attempts:
         cmd = [
             sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-            "--platform", "manylinux_2_17_x86_64", "--python-version", "3.11",
+            "--platform", platform, "--python-version", "3.11",
             "--disable-pip-version-check", "--quiet",
             f"mediapipe=={version}", "-d", str(dest),
         ]  # fmt: skip

@@ -1,0 +1,243 @@
+"""Pain flags and progress over visits, computed from stored rows.
+
+Progress compares like with like only: the same measure id (ROM test / function test id and
+result key, or gait parameter) **and** the same camera view. Only ``rom_*`` test results are
+reported as ROM; ranges of movement during gait or an exercise are not clinical ROM and appear
+only as the named gait parameters (e.g. hip excursion during walking).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from api import mdc
+from api.db.models import Analysis, PainScore, Visit
+from api.schemas import (
+    Intervention,
+    MeasurePoint,
+    MeasureSeries,
+    PainFlag,
+    PainReport,
+    PainScoreOut,
+    VisitBrief,
+)
+
+PAIN_RISE_POINTS = 2
+PAIN_SOURCE = (
+    "service rule: a change of 2 NRS points is clinically important (Farrar et al. 2001, "
+    "Pain 94:149); new rest or night pain after none is an observation to review"
+)
+
+
+# -- pain -----------------------------------------------------------------------------------
+def pain_flags(scores: Sequence[PainScore]) -> list[PainFlag]:
+    """Flags for the clinician: exercise-related rise >= 2, new rest pain, new night pain."""
+    flags: list[PainFlag] = []
+    last: dict[str, int] = {}
+    for s in sorted(scores, key=lambda s: (s.date, s.created_at)):
+        common = {"date": s.date, "visit_id": s.visit_id, "pain_score_id": s.id,
+                  "source": PAIN_SOURCE}
+        if s.before_exercise is not None and s.after_exercise is not None:
+            rise = s.after_exercise - s.before_exercise
+            if rise >= PAIN_RISE_POINTS:
+                flags.append(PainFlag(
+                    code="pain_rise_after_exercise", value=rise, threshold=PAIN_RISE_POINTS,
+                    message=f"pain rose {rise} points with exercise on {s.date} "
+                    f"({s.before_exercise} before, {s.after_exercise} after)",
+                    **common,
+                ))
+        for field, code, what in (("at_rest", "new_rest_pain", "rest"),
+                                  ("at_night", "new_night_pain", "night")):
+            value = getattr(s, field)
+            if value is None:
+                continue
+            if last.get(field) == 0 and value > 0:
+                flags.append(PainFlag(
+                    code=code, value=value, threshold=0,
+                    message=f"new {what} pain on {s.date}: {value}/10 after 0 previously",
+                    **common,
+                ))
+            last[field] = value
+    return flags
+
+
+def pain_report(scores: Sequence[PainScore], *, for_clinician: bool) -> PainReport:
+    ordered = sorted(scores, key=lambda s: (s.date, s.created_at))
+    return PainReport(
+        scores=[PainScoreOut.model_validate(s) for s in ordered],
+        flags=pain_flags(ordered) if for_clinician else [],
+    )
+
+
+# -- measures from one result ------------------------------------------------------------
+@dataclass(frozen=True)
+class Value:
+    measure: str
+    label: str
+    kind: str
+    task: str
+    side: str | None
+    unit: str
+    value: float
+    sem: mdc.Sem | None
+
+
+UNIT_SUFFIXES: tuple[tuple[str, str], ...] = (
+    ("_m_per_s", "m/s"),
+    ("_deg", "deg"),
+    ("_pct", "%"),
+    ("_s", "s"),
+    ("_m", "m"),
+    ("_count", "count"),
+    ("reps", "count"),
+)
+GAIT_SIDE_PARAMS: dict[str, str] = {
+    "step_time_s": "step time",
+    "stride_time_s": "stride time",
+    "stance_pct_cycle": "stance (% of gait cycle)",
+    "single_support_pct_cycle": "single support (% of gait cycle)",
+    "step_length_m": "step length",
+    "hip_excursion_deg": "hip excursion during walking (not clinical ROM)",
+    "peak_hip_extension_deg": "peak hip extension during walking (not clinical ROM)",
+}
+GAIT_PARAMS: dict[str, str] = {
+    "cadence_steps_per_min": "cadence",
+    "gait_speed_m_per_s": "gait speed",
+}
+
+
+def _unit(key: str) -> str | None:
+    for suffix, unit in UNIT_SUFFIXES:
+        if key.endswith(suffix):
+            return unit
+    return None
+
+
+def _number(v: Any) -> float | None:
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return None
+    return float(v)
+
+
+def _leaves(data: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], float]]:
+    if isinstance(data, dict):
+        for k, v in data.items():
+            yield from _leaves(v, (*path, str(k)))
+    elif (num := _number(data)) is not None and path:
+        yield path, num
+
+
+def _side_of(path: Iterable[str]) -> str | None:
+    for part in path:
+        for side in ("left", "right", "both"):
+            if part == side or part.startswith(side + "_"):
+                return side
+    return None
+
+
+def measures_of(result: dict[str, Any]) -> list[Value]:
+    """Progress measures in one stored AnalysisResult (JSON dict)."""
+    task = result.get("task", "")
+    out: list[Value] = []
+    exercise = result.get("exercise") or {}
+    test = exercise.get("test_result")
+    if isinstance(test, dict):
+        kind = "rom_test" if task.startswith("rom_") else "function_test"
+        for path, value in _leaves(test):
+            unit = _unit(path[-1])
+            if unit is None:
+                continue  # counts of frames, confidences etc. are not outcome measures
+            name = "/".join(path)
+            out.append(Value(
+                measure=f"{task}/{name}", label=f"{task} {' '.join(path)}", kind=kind,
+                task=task, side=_side_of(path), unit=unit, value=value,
+                sem=mdc.sem_for_test(task, path[-1], unit),
+            ))
+    gait = result.get("gait")
+    if task == "gait" and isinstance(gait, dict):
+        for key, label in GAIT_PARAMS.items():
+            if (value := _number(gait.get(key))) is not None:
+                out.append(Value(f"gait/{key}", label, "gait", task, None,
+                                 _unit(key) or "steps/min", value, mdc.sem_for_gait(key)))
+        for side in ("left", "right"):
+            summary = gait.get(side) or {}
+            for key, label in GAIT_SIDE_PARAMS.items():
+                if (value := _number(summary.get(key))) is not None:
+                    out.append(Value(f"gait/{side}/{key}", f"{label}, {side}", "gait", task,
+                                     side, _unit(key) or "", value, mdc.sem_for_gait(key)))
+        for si in gait.get("symmetry") or []:
+            if (value := _number(si.get("si_pct"))) is not None:
+                param = si.get("parameter", "?")
+                out.append(Value(f"gait/symmetry/{param}", f"symmetry index of {param}", "gait",
+                                 task, None, "%", value, mdc.sem_for_gait("symmetry_si_pct")))
+    return out
+
+
+# -- progress over visits ----------------------------------------------------------------
+def progress_series(
+    visits: Sequence[Visit], analyses: Sequence[Analysis]
+) -> tuple[list[VisitBrief], list[MeasureSeries], list[str]]:
+    ordered = sorted(visits, key=lambda v: (v.date, v.created_at))
+    rank = {v.id: i for i, v in enumerate(ordered)}
+    notes: list[str] = []
+    unlinked = sum(1 for a in analyses if a.status == "done" and a.visit_id is None)
+    if unlinked:
+        notes.append(f"{unlinked} finished analyses are not linked to a visit and are not shown")
+
+    # (measure, view) -> visit id -> (finished_at, Value, analysis id); latest per visit wins.
+    table: dict[tuple[str, str], dict[str, tuple[dt.datetime, Value, str]]] = defaultdict(dict)
+    for a in analyses:
+        if a.status != "done" or a.visit_id not in rank or not a.result:
+            continue
+        view = (a.result.get("quality") or {}).get("view") or "unknown"
+        stamp = a.finished_at or a.created_at
+        for val in measures_of(a.result):
+            slot = table[(val.measure, view)]
+            if a.visit_id not in slot or slot[a.visit_id][0] < stamp:
+                slot[a.visit_id] = (stamp, val, a.id)
+
+    series: list[MeasureSeries] = []
+    for (measure, view), by_visit in sorted(table.items()):
+        items = sorted(by_visit.items(), key=lambda kv: rank[kv[0]])
+        first = items[0][1][1]
+        sem = first.sem
+        limit = sem.mdc95 if sem else None
+        points: list[MeasurePoint] = []
+        baseline = previous = None
+        for visit_id, (_, val, analysis_id) in items:
+            visit = ordered[rank[visit_id]]
+            point = MeasurePoint(visit_id=visit_id, visit_date=visit.date,
+                                 analysis_id=analysis_id, value=round(val.value, 4))
+            if previous is not None and baseline is not None:
+                point.change_vs_previous = round(val.value - previous, 4)
+                point.change_vs_baseline = round(val.value - baseline, 4)
+                if limit is not None:
+                    point.exceeds_mdc_vs_previous = abs(point.change_vs_previous) > limit
+                    point.exceeds_mdc_vs_baseline = abs(point.change_vs_baseline) > limit
+                    if not point.exceeds_mdc_vs_previous:
+                        point.note = (f"change since previous visit is within measurement "
+                                      f"uncertainty (MDC95 {limit:.2f} {val.unit})")
+                else:
+                    point.note = "no SEM for this measure yet: cannot judge the change"
+            else:
+                point.note = "baseline"
+            baseline = val.value if baseline is None else baseline
+            previous = val.value
+            points.append(point)
+        series.append(MeasureSeries(
+            measure=measure, label=first.label, kind=first.kind,  # type: ignore[arg-type]
+            task=first.task, view=view, side=first.side, unit=first.unit,
+            sem=sem.value if sem else None, mdc95=round(limit, 4) if limit else None,
+            sem_source=sem.source if sem else None, points=points,
+        ))
+    briefs = [
+        VisitBrief(id=v.id, date=v.date,
+                   interventions=[Intervention.model_validate(i) for i in v.interventions or []],
+                   walking_aid=v.walking_aid)  # type: ignore[arg-type]
+        for v in ordered
+    ]
+    return briefs, series, notes
