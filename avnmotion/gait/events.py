@@ -273,11 +273,8 @@ class ZeniEventDetector:
         min_exc = self.min_excursion_leg_lengths * leg
         edge_exc = self.edge_excursion_leg_lengths * leg
         for kind, y in (("foot_strike", x_heel), ("foot_off", -x_toe)):
+            # Passes are separated by turn frames (pass_id -1), so runs never span two passes.
             valid = np.isfinite(y) & (c.pass_id >= 0)
-            # Split runs where the pass changes as well as where data are missing.
-            valid &= np.concatenate([[True], c.pass_id[1:] == c.pass_id[:-1]]) | ~valid
-            breaks = np.concatenate([[False], c.pass_id[1:] != c.pass_id[:-1]])
-            valid &= ~breaks
             k, exc = find_extrema(y, valid, min_exc, edge_exc)
             pos = k + parabolic_offset(y, k)
             times = _time_at(t, pos)
@@ -467,8 +464,8 @@ class FootVelocityEventDetector:
             for part, kind in (("heel", "foot_strike"), ("toe", "foot_off")):
                 name, _ = c.foot(side, part)  # type: ignore[arg-type]
                 v = c.velocity[name]
-                speed = np.hypot(np.nan_to_num(v[:, 1], nan=np.nan), np.nan_to_num(v[:, 2]))
-                speed = np.where(np.isfinite(v[:, 1]), speed, np.nan)
+                # Vertical and lateral image motion (the forward axis is not observable).
+                speed = np.hypot(v[:, 1], np.nan_to_num(v[:, 2]))
                 if not np.any(np.isfinite(speed)):
                     continue
                 ref = float(np.nanpercentile(speed, 95))

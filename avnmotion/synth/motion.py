@@ -395,7 +395,7 @@ class GaitParams:
     pelvic_drop_deg: float = 10.0  # Trendelenburg: peak drop toward the swing side
     trunk_lean_deg: float = 12.0  # Duchenne: peak lean over the stance hip
     n_passes: int = 4
-    walkway_m: tuple[float, float] = (-2.3, 2.3)  # pass start / end along the walking axis
+    walkway_m: tuple[float, float] = (-1.9, 1.9)  # pass start / end along the walking axis
     axis: str = "x"  # "x": walk across (side view); "z_toward": toward/away from camera
     line_offset_m: float = 0.0  # lateral position of the first pass
     turn_radius_m: float = 0.3

@@ -134,7 +134,8 @@ def default_camera(
     if motion.task == "gait":
         if view == "side":
             # walking axis = x; camera on +z, far enough to see the whole walkway
-            half = max(abs(lo[0]), abs(hi[0])) + 0.45
+            yfov = 48.0
+            half = max(abs(lo[0] - centre[0]), abs(hi[0] - centre[0])) + 0.25
             aspect = w / h
             hfov_half = np.arctan(np.tan(np.deg2rad(yfov) / 2) * aspect)
             d = max(d, half / np.tan(hfov_half)) + max(0.0, hi[2])

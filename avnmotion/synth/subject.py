@@ -153,7 +153,7 @@ def make_subject(height_m: float = 1.75, seed: int = 0, *, bulk: float | None = 
         trunk=j(0.288),
         shoulder_joint_width=0.215 * h,
         shoulder_width=0.259 * h,
-        neck=0.040 * h,
+        neck=0.030 * h,
         head_height=0.130 * h,
         head_width=0.086 * h,
         head_depth=0.110 * h,
@@ -269,8 +269,8 @@ def _head_parts(subj: Subject) -> list[MeshPart]:
     v, f = convex_mesh(ellipsoid((0.0, cy, 0.0), (rx, ry, rz), 14, 24))
     parts.append(("head", v, f, skin))
     # hair cap: covers top and back, leaves the face free
-    hair_pts = ellipsoid((-0.012 * subj.height_m, cy + 0.03 * hh, 0.0), (rx * 1.04, ry * 0.98, rz * 1.07), 14, 24)
-    keep = (hair_pts[:, 1] > cy + 0.12 * hh) | (hair_pts[:, 0] < -0.25 * rx)
+    hair_pts = ellipsoid((-0.004 * subj.height_m, cy + 0.025 * hh, 0.0), (rx * 1.06, ry * 1.0, rz * 1.08), 14, 24)
+    keep = (hair_pts[:, 1] > cy + 0.22 * hh) | (hair_pts[:, 0] < -0.3 * rx)
     keep &= hair_pts[:, 1] > cy - 0.45 * hh
     v, f = convex_mesh(hair_pts[keep])
     parts.append(("head", v, f, subj.hair))
@@ -349,7 +349,7 @@ def body_parts(subj: Subject) -> list[MeshPart]:
     parts.append(("trunk", v, f, subj.shirt))
     # neck (rides on the trunk)
     v, f = convex_mesh(
-        tapered_capsule((0.0, 0.9 * L, 0.0), (0.004 * h, L + subj.neck + 0.02 * h, 0.0), 0.034 * h, 0.030 * h)
+        tapered_capsule((0.0, 0.9 * L, 0.0), (0.004 * h, L + subj.neck + 0.02 * h, 0.0), 0.04 * h, 0.033 * h)
     )
     parts.append(("trunk", v, f, subj.skin))
     parts += _head_parts(subj)

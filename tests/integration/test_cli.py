@@ -1,0 +1,151 @@
+"""The CLI on good and bad input: one-line errors with exit code 2, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.builders import sagittal_points, to_image_track, walking_angles
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    return subprocess.run(
+        [sys.executable, "-m", "avnmotion", *args], capture_output=True, text=True, env=env, cwd=cwd
+    )
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip() and not ln.startswith("usage:")]
+    assert len(lines) == 1, proc.stderr
+    for n in needles:
+        assert n in lines[0]
+    assert proc.stdout == ""
+
+
+@pytest.fixture(scope="module")
+def walk_npz(tmp_path_factory) -> Path:
+    ang = walking_angles(150)
+    out = tmp_path_factory.mktemp("cli") / "walk.npz"
+    to_image_track(sagittal_points(150, ang["hip"], ang["knee"])).save_npz(out)
+    return out
+
+
+def _mp4(path: Path, frames: int = 20, person: bool = False) -> Path:
+    import imageio_ffmpeg
+
+    w = imageio_ffmpeg.write_frames(str(path), (320, 240), fps=10, macro_block_size=16)
+    w.send(None)
+    for i in range(frames):
+        w.send(np.full((240, 320, 3), 40 + 5 * i, np.uint8).tobytes())
+    w.close()
+    return path
+
+
+def test_json_to_stdout_is_pure_json(walk_npz):
+    proc = run_cli("analyze", str(walk_npz), "--task", "rom", "--json", "-")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["task"] == "rom"
+    assert result["input"]["frames"] == 150
+    hip = result["rom"]["hip_flexion_deg"]["left"]
+    assert hip["available"] and hip["range_deg"] == pytest.approx(44.0, abs=0.5)
+
+
+def test_human_summary_without_json(walk_npz):
+    proc = run_cli("analyze", str(walk_npz), "--task", "rom")
+    assert proc.returncode == 0
+    assert "hip_flexion_deg" in proc.stdout
+    assert "No flag does not mean a movement was safe." in proc.stdout
+
+
+def test_unknown_task_lists_valid_tasks(walk_npz):
+    assert_one_line_error(run_cli("analyze", str(walk_npz), "--task", "jumping"),
+                          "unknown task 'jumping'", "gait", "rom")
+
+
+def test_text_file_named_mp4(tmp_path):
+    bad = tmp_path / "notes.mp4"
+    bad.write_text("this is not a video\n")
+    assert_one_line_error(run_cli("analyze", str(bad), "--task", "rom"), "notes.mp4", "not a readable video")
+
+
+def test_empty_file(tmp_path):
+    empty = tmp_path / "empty.mp4"
+    empty.touch()
+    assert_one_line_error(run_cli("analyze", str(empty), "--task", "rom"), "empty.mp4", "empty")
+
+
+def test_missing_file(tmp_path):
+    assert_one_line_error(run_cli("analyze", str(tmp_path / "nope.mp4"), "--task", "rom"), "not found")
+
+
+def test_unsupported_extension(tmp_path):
+    f = tmp_path / "clip.gif"
+    f.write_bytes(b"GIF89a")
+    assert_one_line_error(run_cli("analyze", str(f), "--task", "rom"), "unsupported input type .gif")
+
+
+def test_truncated_mp4(tmp_path):
+    whole = _mp4(tmp_path / "whole.mp4").read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(whole[: len(whole) // 2])
+    assert_one_line_error(run_cli("analyze", str(cut), "--task", "rom"), "cut.mp4")
+
+
+@pytest.mark.slow
+def test_video_with_no_person(tmp_path):
+    clip = _mp4(tmp_path / "empty_room.mp4")
+    assert_one_line_error(run_cli("analyze", str(clip), "--task", "rom"),
+                          "no person detected in any of 20 frames", "empty_room.mp4")
+
+
+def test_trc_with_missing_columns(tmp_path):
+    trc = tmp_path / "bad.trc"
+    trc.write_text(
+        "PathFileType\t4\t(X/Y/Z)\tbad.trc\n"
+        "DataRate\tCameraRate\tNumFrames\tNumMarkers\tUnits\tOrigDataRate\tOrigDataStartFrame\tOrigNumFrames\n"
+        "60\t60\t2\t2\tm\t60\t1\t2\n"
+        "Frame#\tTime\tleft_hip\t\t\tright_hip\n"
+        "\t\tX1\tY1\tZ1\tX2\tY2\tZ2\n"
+        "\n"
+        "1\t0.0\t0.1\t0.9\t0.0\n"
+        "2\t0.0167\t0.1\t0.9\t0.0\n"
+    )
+    proc = run_cli("analyze", str(trc), "--task", "rom")
+    assert_one_line_error(proc, "bad.trc")
+
+
+def test_bad_height_and_protocol(walk_npz, tmp_path):
+    assert_one_line_error(run_cli("analyze", str(walk_npz), "--task", "rom", "--height-m", "17"),
+                          "outside 0.5-2.5 m")
+    proto = tmp_path / "p.json"
+    proto.write_text(json.dumps({"affected_side": "middle"}))
+    assert_one_line_error(run_cli("analyze", str(walk_npz), "--task", "rom", "--protocol", str(proto)),
+                          "invalid protocol", "affected_side")
+
+
+def test_usage_error_exit_code(walk_npz):
+    proc = run_cli("analyze", str(walk_npz))
+    assert proc.returncode == 2
+    assert "--task" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_extract_then_analyze_round_trip_trc(walk_npz, tmp_path):
+    # A track written as TRC (MediaPipe landmark names) reads back and analyses alike.
+    from avnmotion.pipeline import save_track
+    from avnmotion.track import PoseTrack
+
+    pytest.importorskip("avnmotion.formats.trc")
+    trc = save_track(PoseTrack.load_npz(walk_npz), tmp_path / "walk.trc")
+    proc = run_cli("analyze", str(trc), "--task", "rom", "--json", "-")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["input"]["kind"] == "track_trc"
