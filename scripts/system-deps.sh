@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Debian packages for the offscreen renderer (EGL on Mesa's software rasteriser) and for the
+# Debian packages for OpenCV (libGL, GLib), the offscreen renderer (EGL on Mesa's software rasteriser) and for the
 # headless-browser test. Installed only when missing and only when we can (root + apt-get);
 # otherwise the tests that need them skip with a clear reason.
 set -u
-PKGS="libegl1 libgles2 libgl1-mesa-dri libegl-mesa0 chromium"
+PKGS="libgl1 libglib2.0-0 libegl1 libgles2 libgl1-mesa-dri libegl-mesa0 chromium"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
