@@ -81,17 +81,23 @@ def detect_swap_frames(
     left = xy[:, _leg_index("left", _COST_PARTS)]
     right = xy[:, _leg_index("right", _COST_PARTS)]
     same = np.nanmean(
-        np.linalg.norm(left[1:] - left[:-1], axis=2) + np.linalg.norm(right[1:] - right[:-1], axis=2),
+        np.linalg.norm(left[1:] - left[:-1], axis=2)
+        + np.linalg.norm(right[1:] - right[:-1], axis=2),
         axis=1,
     )
     cross = np.nanmean(
-        np.linalg.norm(left[1:] - right[:-1], axis=2) + np.linalg.norm(right[1:] - left[:-1], axis=2),
+        np.linalg.norm(left[1:] - right[:-1], axis=2)
+        + np.linalg.norm(right[1:] - left[:-1], axis=2),
         axis=1,
     )
     # Scale: the longer hip-ankle distance in the previous frame (causal, per frame).
     leg_len = np.fmax(
-        np.linalg.norm(xy[:, LANDMARK_INDEX["left_hip"]] - xy[:, LANDMARK_INDEX["left_ankle"]], axis=1),
-        np.linalg.norm(xy[:, LANDMARK_INDEX["right_hip"]] - xy[:, LANDMARK_INDEX["right_ankle"]], axis=1),
+        np.linalg.norm(
+            xy[:, LANDMARK_INDEX["left_hip"]] - xy[:, LANDMARK_INDEX["left_ankle"]], axis=1
+        ),
+        np.linalg.norm(
+            xy[:, LANDMARK_INDEX["right_hip"]] - xy[:, LANDMARK_INDEX["right_ankle"]], axis=1
+        ),
     )[:-1]
     with np.errstate(invalid="ignore"):
         event = (same > 2 * jump_fraction * leg_len) & (cross < cross_ratio * same)
@@ -150,9 +156,7 @@ def repair_side_swaps(
     far_idx_left = _leg_index("left", ("knee", "ankle"))
     far_idx_right = _leg_index("right", ("knee", "ankle"))
     vis = repaired.visibility
-    far_vis = np.where(
-        facing[:, None] > 0, vis[:, far_idx_left], vis[:, far_idx_right]
-    ).min(axis=1)
+    far_vis = np.where(facing[:, None] > 0, vis[:, far_idx_left], vis[:, far_idx_right]).min(axis=1)
     has_pose = repaired.frames_with_pose()
     far_low = float(np.mean(far_vis[has_pose] < 0.5) * 100) if np.any(has_pose) else None
     return repaired, SwapReport(

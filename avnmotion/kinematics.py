@@ -276,20 +276,27 @@ def _rolling_majority(sign: FloatArray, window: int, causal: bool = False) -> Fl
 def facing_sign_side_view(
     track: PoseTrack, xy: NDArray[np.float64] | None = None, *, causal: bool = False
 ) -> FloatArray:
-    """Per frame +1 when the subject faces image-right, -1 when facing left (side view).
+    """Per frame +1 when the subject's anterior side is counter-clockwise of the trunk line.
 
-    Votes from the feet (heel -> foot index) and the head (ears -> nose), smoothed by a
-    0.5 s majority window so that single noisy frames do not flip the direction while real
-    turns do.
+    With y up, "counter-clockwise of the downward trunk line" is image-right for a standing
+    subject, so +1 means facing image-right. The same rule covers lying and sitting: the
+    feet (heel -> foot index) and the head (ears -> nose) point anteriorly, and the sign of
+    their cross product with the trunk line (mid-shoulder -> mid-hip) says on which side of
+    the trunk anterior lies, whether the body is upright, supine or prone. Votes are smoothed
+    by a 0.5 s majority window so single noisy frames do not flip while real turns do.
     """
     xy = _image_points_px(track) if xy is None else xy
     i = LANDMARK_INDEX
-    foot = (xy[:, i["left_foot_index"], 0] - xy[:, i["left_heel"], 0]) + (
-        xy[:, i["right_foot_index"], 0] - xy[:, i["right_heel"], 0]
+    trunk_down = 0.5 * (xy[:, i["left_hip"]] + xy[:, i["right_hip"]]) - 0.5 * (
+        xy[:, i["left_shoulder"]] + xy[:, i["right_shoulder"]]
     )
-    ears = 0.5 * (xy[:, i["left_ear"], 0] + xy[:, i["right_ear"], 0])
-    head = xy[:, i["nose"], 0] - ears
-    votes = np.nan_to_num(np.sign(foot)) + np.nan_to_num(np.sign(head))
+    foot = (xy[:, i["left_foot_index"]] - xy[:, i["left_heel"]]) + (
+        xy[:, i["right_foot_index"]] - xy[:, i["right_heel"]]
+    )
+    head = xy[:, i["nose"]] - 0.5 * (xy[:, i["left_ear"]] + xy[:, i["right_ear"]])
+    votes = np.nan_to_num(np.sign(_cross(trunk_down, foot))) + np.nan_to_num(
+        np.sign(_cross(trunk_down, head))
+    )
     window = round(0.5 * max(track.sampling_rate_hz, 1.0))
     return _rolling_majority(np.sign(votes), window, causal)
 
@@ -338,9 +345,7 @@ def _project_3d(track: PoseTrack, axis_x: FloatArray, axis_y: FloatArray) -> Poi
     out: Points2D = {}
     for name in _NEEDED:
         pts = w[:, LANDMARK_INDEX[name], :]
-        out[name] = np.stack(
-            [np.sum(pts * axis_x, axis=1), np.sum(pts * axis_y, axis=1)], axis=1
-        )
+        out[name] = np.stack([np.sum(pts * axis_x, axis=1), np.sum(pts * axis_y, axis=1)], axis=1)
     return out
 
 

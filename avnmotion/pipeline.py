@@ -298,6 +298,7 @@ def analyze_track(
             working_side=working_side,
             prescription=prescription,
             today=today,
+            track_unfiltered=cond.causal,
         )
         flags.extend(ex_flags)
         warnings.extend(ex_warnings)
@@ -347,7 +348,9 @@ def analyze_track(
             filters={
                 "min_visibility": settings.min_visibility,
                 "max_gap_s": settings.max_gap_s,
-                "lowpass": f"zero-phase Butterworth order {settings.order}, {settings.cutoff_hz} Hz",
+                "lowpass": (
+                    f"zero-phase Butterworth order {settings.order}, {settings.cutoff_hz} Hz"
+                ),
             },
             versions=_versions(),
             timing_s=timing,

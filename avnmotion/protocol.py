@@ -25,7 +25,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from avnmotion.errors import AvnInputError
 
-Stage = Literal["pre_collapse", "post_collapse", "after_core_decompression", "after_hip_replacement"]
+Stage = Literal[
+    "pre_collapse", "post_collapse", "after_core_decompression", "after_hip_replacement"
+]
 WeightBearing = Literal["non", "toe_touch", "partial", "as_tolerated", "full"]
 Approach = Literal["posterior", "anterior", "lateral_abductor_repair"]
 Movement = Literal[

@@ -308,10 +308,16 @@ class PoseTrack:
         except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
             raise AvnInputError(f"{path}: not a readable .npz track ({exc})") from None
         with data:
-            missing = [k for k in ("timestamps_s", "visibility", "presence", "meta_json") if k not in data]
+            missing = [
+                k for k in ("timestamps_s", "visibility", "presence", "meta_json") if k not in data
+            ]
             if missing:
-                raise AvnInputError(f"{path}: not an avnmotion track (missing {', '.join(missing)})")
-            names = tuple(str(n) for n in data["landmark_names"]) if "landmark_names" in data else None
+                raise AvnInputError(
+                    f"{path}: not an avnmotion track (missing {', '.join(missing)})"
+                )
+            names = (
+                tuple(str(n) for n in data["landmark_names"]) if "landmark_names" in data else None
+            )
             if names is not None and names != LANDMARK_NAMES:
                 raise AvnInputError(f"{path}: landmark names do not match MediaPipe's 33 landmarks")
             meta = json.loads(str(data["meta_json"]))

@@ -55,8 +55,16 @@ def run() -> dict[str, Any]:
             if got is not None:
                 errors.append(abs(got - true_reps))
         if key.get("view") == "side":
-            rm = angle_rmse(track, key, ("left_hip_flexion_deg", "right_hip_flexion_deg",
-                                         "left_knee_flexion_deg", "right_knee_flexion_deg"))
+            rm = angle_rmse(
+                track,
+                key,
+                (
+                    "left_hip_flexion_deg",
+                    "right_hip_flexion_deg",
+                    "left_knee_flexion_deg",
+                    "right_knee_flexion_deg",
+                ),
+            )
             row["angle_rmse_deg"] = {k: round(v, 2) for k, v in rm.items()}
             hip_sq += [v**2 for k, v in rm.items() if "hip" in k]
             knee_sq += [v**2 for k, v in rm.items() if "knee" in k]

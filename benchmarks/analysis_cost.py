@@ -55,7 +55,9 @@ def run(sizes: tuple[int, ...] = (1_000, 10_000, 100_000)) -> dict[str, Any]:
     return {
         "analysis_us_per_frame": table[worst_task][sizes[1]],
         "analysis_us_per_frame_task": worst_task,
-        "analysis_us_per_frame_by_task_and_frames": {t: {str(k): v for k, v in d.items()} for t, d in table.items()},
+        "analysis_us_per_frame_by_task_and_frames": {
+            t: {str(k): v for k, v in d.items()} for t, d in table.items()
+        },
         "analysis_growth_1e4_to_1e5_ratio": growth,
     }
 

@@ -27,7 +27,9 @@ def sample_clips() -> list[tuple[Path, dict[str, Any]]]:
     return out
 
 
-def pick_clip(task: str | None = None, view: str | None = None) -> tuple[Path, dict[str, Any]] | None:
+def pick_clip(
+    task: str | None = None, view: str | None = None
+) -> tuple[Path, dict[str, Any]] | None:
     """The shortest sample clip matching task/view (None when the sample set is absent)."""
     clips = [
         (v, k)

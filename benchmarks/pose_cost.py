@@ -48,8 +48,19 @@ def loop_video(src: Path, dst: Path, min_duration_s: float) -> Path:
     dur = probe_video(src).duration_s
     loops = int(min_duration_s // dur) + 1
     cmd = [
-        imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-loglevel", "error", "-stream_loop", str(loops - 1),
-        "-i", str(src), "-c", "copy", "-t", str(min_duration_s), str(dst),
+        imageio_ffmpeg.get_ffmpeg_exe(),
+        "-y",
+        "-loglevel",
+        "error",
+        "-stream_loop",
+        str(loops - 1),
+        "-i",
+        str(src),
+        "-c",
+        "copy",
+        "-t",
+        str(min_duration_s),
+        str(dst),
     ]
     subprocess.run(cmd, check=True)
     return dst
@@ -81,7 +92,10 @@ def run(*, long_video_s: float = 600.0) -> dict[str, Any]:
     seq = time.perf_counter() - seq0
     cmd = [sys.executable, "-c", ANALYZE, str(clip), task]
     par0 = time.perf_counter()
-    procs = [subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
+    procs = [
+        subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(2)
+    ]
     rcs = [p.wait() for p in procs]
     par = time.perf_counter() - par0
     if any(rcs):
@@ -95,9 +109,13 @@ def run(*, long_video_s: float = 600.0) -> dict[str, Any]:
             out["long_video_s"] = long_video_s
             out["long_video_frames"] = long["result"]["frames"]
             out["peak_rss_mb_10min"] = round(long["peak_rss_mb"], 1)
-            out["peak_rss_10min_over_short_ratio"] = round(long["peak_rss_mb"] / e2e["peak_rss_mb"], 3)
+            out["peak_rss_10min_over_short_ratio"] = round(
+                long["peak_rss_mb"] / e2e["peak_rss_mb"], 3
+            )
     return out
 
 
 if __name__ == "__main__":
-    print(json.dumps(run(long_video_s=float(sys.argv[1]) if len(sys.argv) > 1 else 600.0), indent=2))
+    print(
+        json.dumps(run(long_video_s=float(sys.argv[1]) if len(sys.argv) > 1 else 600.0), indent=2)
+    )

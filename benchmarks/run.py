@@ -79,7 +79,9 @@ def markdown(res: dict[str, Any]) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--long-video-s", type=float, default=600.0, help="length of the long video")
-    ap.add_argument("--skip", nargs="*", default=[], help="sections to skip: analysis pose live accuracy")
+    ap.add_argument(
+        "--skip", nargs="*", default=[], help="sections to skip: analysis pose live accuracy"
+    )
     args = ap.parse_args()
     t0 = time.perf_counter()
     res: dict[str, Any] = {

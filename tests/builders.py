@@ -137,7 +137,9 @@ def to_image_track(
     )
 
 
-def walking_angles(n: int, fps: float = 30.0, cadence_hz: float = 0.9) -> dict[str, dict[str, np.ndarray]]:
+def walking_angles(
+    n: int, fps: float = 30.0, cadence_hz: float = 0.9
+) -> dict[str, dict[str, np.ndarray]]:
     """Gait-like hip and knee angle curves per side (right half a cycle after left)."""
     t = np.arange(n) / fps
     out: dict[str, dict[str, np.ndarray]] = {"hip": {}, "knee": {}}

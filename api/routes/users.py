@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from api.db.models import User
-from api.deps import NOT_FOUND, Clinician, CurrentUser, DbSession, get_patient
+from api.deps import NOT_FOUND, Clinician, CurrentUser, DbSession, ScopedPatient
 from api.schemas import PatientUserCreate, TokenOut, UserOut
 from api.security import hash_token, new_token
 
@@ -34,10 +34,9 @@ def me(user: CurrentUser) -> UserOut:
     responses={404: NOT_FOUND},
 )
 def create_patient_user(
-    patient_id: str, body: PatientUserCreate, db: DbSession, clinician: Clinician
+    patient: ScopedPatient, body: PatientUserCreate, db: DbSession, _: Clinician
 ) -> TokenOut:
     """Issue a login for one of the clinic's patients; the token is shown only here."""
-    patient = get_patient(patient_id, db, clinician)
     token = new_token()
     user = User(
         name=body.name,

@@ -119,7 +119,9 @@ def read_c3d(path: str | Path) -> PoseTrack:
     if residuals is not None and residuals.size:
         invalid |= np.asarray(residuals)[0].T < 0
     xyz = np.where(invalid[..., None], np.nan, xyz) * UNIT_SCALE_M[units]
-    rot = lab_rotation(_param(c3d, "POINT", "X_SCREEN", "+X"), _param(c3d, "POINT", "Y_SCREEN", "+Z"))
+    rot = lab_rotation(
+        _param(c3d, "POINT", "X_SCREEN", "+X"), _param(c3d, "POINT", "Y_SCREEN", "+Z")
+    )
     xyz = xyz @ rot.T
     n = xyz.shape[0]
     markers = {label: xyz[:, j, :] for j, label in enumerate(labels)}
@@ -192,7 +194,7 @@ def read_c3d_events(path: str | Path) -> dict[tuple[str, str], list[float]]:
 
 
 def read_any(path: str | Path) -> PoseTrack:
-    """Read a track from ``.c3d``, ``.trc``, ``.bvh`` or avnmotion ``.npz`` by extension."""
+    """Read a track from ``.c3d``, ``.trc`` or avnmotion ``.npz`` by extension."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".c3d":
@@ -201,17 +203,13 @@ def read_any(path: str | Path) -> PoseTrack:
         return read_trc(path)
     if suffix == ".npz":
         return PoseTrack.load_npz(path)
-    if suffix == ".bvh":
-        from avnmotion.formats.bvh import read_bvh
-
-        return read_bvh(path)
     raise AvnInputError(f"{path.name}: unknown motion file type {suffix!r} (use .c3d, .trc, .npz)")
 
 
 def convert_file(src: str | Path, dst: str | Path) -> Path:
     """Convert a motion file to TRC or avnmotion ``.npz`` (``avnmotion convert``).
 
-    ``src`` may be ``.c3d``, ``.trc``, ``.bvh`` or ``.npz``; the output type follows the
+    ``src`` may be ``.c3d``, ``.trc`` or ``.npz``; the output type follows the
     extension of ``dst`` (``.trc`` in metres, or ``.npz``).
     """
     dst = Path(dst)

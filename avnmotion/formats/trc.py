@@ -3,8 +3,8 @@
 TRC layout (tab separated)::
 
     PathFileType  4  (X/Y/Z)  trial.trc
-    DataRate  CameraRate  NumFrames  NumMarkers  Units  OrigDataRate  OrigDataStartFrame  OrigNumFrames
-    60.00     60.00       151        41          mm     60.00         1                   151
+    DataRate  CameraRate  NumFrames  NumMarkers  Units  OrigDataRate  OrigDataStartFrame ...
+    60.00     60.00       151        41          mm     60.00         1                  ...
     Frame#  Time  left_hip          right_hip ...
                   X1   Y1   Z1      X2   Y2   Z2 ...
     (optional blank line)
@@ -76,6 +76,7 @@ UNIT_SCALE_M: dict[str, float] = {
     "metres": 1.0,
 }
 
+
 def _alternatives() -> dict[str, list[tuple[str, ...]]]:
     """Per landmark, marker-name alternatives in order of preference (upper-case).
 
@@ -84,6 +85,7 @@ def _alternatives() -> dict[str, list[tuple[str, ...]]]:
     """
     table: dict[str, list[tuple[str, ...]]] = {}
     for side, letter in (("left", "L"), ("right", "R")):
+
         def alt(*names: str, _l: str = letter) -> tuple[str, ...]:
             return tuple(n.format(s=_l).upper() for n in names)
 
@@ -230,8 +232,10 @@ def landmarks_from_markers(
             for key, names in PELVIS_MARKERS.items()
         }
         rasi, lasi = found["rasi"], found["lasi"]
-        if found["rpsi"] is not None and found["lpsi"] is not None:
-            posterior, post_name = 0.5 * (found["rpsi"] + found["lpsi"]), "PSIS"
+        posterior: FloatArray | None
+        rpsi, lpsi = found["rpsi"], found["lpsi"]
+        if rpsi is not None and lpsi is not None:
+            posterior, post_name = 0.5 * (rpsi + lpsi), "PSIS"
         else:
             posterior, post_name = found["sacr"], "sacral marker"
         if rasi is not None and lasi is not None and posterior is not None:
@@ -241,7 +245,7 @@ def landmarks_from_markers(
                 put("left_hip", left, source)
             if "right_hip" not in mapping:
                 put("right_hip", right, source)
-    visibility = np.isfinite(xyz).all(axis=2).astype(np.float32)
+    visibility = np.asarray(np.isfinite(xyz).all(axis=2), dtype=np.float32)
     xyz[visibility == 0] = np.nan
     return xyz, visibility, mapping
 

@@ -62,6 +62,7 @@ pose tracks.)
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -100,6 +101,7 @@ class DetectedEvent:
     anchor_s: float  # time of the Zeni extremum
     refined: bool
     pass_id: int
+    edge: bool = False  # anchor at the start of a run: the extremum precedes the data
 
     def to_model(self) -> GaitEvent:
         return GaitEvent(side=self.side, kind=self.kind, time_s=round(self.time_s, 4))  # type: ignore[arg-type]
@@ -182,6 +184,22 @@ def _first_crossing(
     return start + j + float(frac)
 
 
+def _nearest_crossing(
+    t: FloatArray, y: FloatArray, start: int, stop: int, target_s: float
+) -> float | None:
+    """Time of the upward zero crossing of ``y`` in ``[start, stop)`` nearest ``target_s``."""
+    seg = y[start:stop]
+    if seg.size < 2:
+        return None
+    a, b = seg[:-1], seg[1:]
+    where = np.flatnonzero((a < 0) & (b >= 0) & np.isfinite(a) & np.isfinite(b))
+    if where.size == 0:
+        return None
+    frac = -a[where] / (b[where] - a[where])
+    times = _time_at(t, start + where + frac)
+    return float(times[np.argmin(np.abs(times - target_s))])
+
+
 class ZeniEventDetector:
     """Foot strike and foot off from heel and toe positions relative to the pelvis.
 
@@ -224,10 +242,12 @@ class ZeniEventDetector:
         min_step_time_s: float = 0.25,
         min_excursion_leg_lengths: float = 0.12,
         edge_excursion_leg_lengths: float = 0.01,
-        fs_speed_fraction: float = 0.10,
+        fs_speed_fraction: float = 0.15,
         cue_agreement_s: float = 0.06,
         refine_window_s: float = 0.3,
+        use_heel_height: bool = True,
     ) -> None:
+        self.use_heel_height = use_heel_height
         self.min_step_time_s = min_step_time_s
         self.min_excursion_leg_lengths = min_excursion_leg_lengths
         self.edge_excursion_leg_lengths = edge_excursion_leg_lengths
@@ -290,7 +310,48 @@ class ZeniEventDetector:
                         pass_id=int(c.pass_id[ki]),
                     )
                 )
+            if kind == "foot_strike":
+                out += self._edge_strikes(c, side, y, valid, set(k.tolist()), min_exc)
         self._refine_strikes(c, side, heel, heel_is_heel, out, fs)
+        return [e for e in out if not e.edge or e.refined]
+
+    def _edge_strikes(
+        self,
+        c: GaitCoordinates,
+        side: str,
+        y: FloatArray,
+        valid: NDArray[np.bool_],
+        interior: set[int],
+        min_exc: float,
+    ) -> list[DetectedEvent]:
+        """Strike candidates whose heel extremum lies just before a run of valid frames.
+
+        A run that starts with the heel moving back relative to the pelvis (by at least the
+        minimum excursion before turning) starts in late swing or early stance: the landing
+        may be inside the data. The candidate is kept only if the velocity cue finds the
+        landing (see :meth:`_refine_strikes`).
+        """
+        out: list[DetectedEvent] = []
+        for a, b in runs(valid):
+            if b - a < 3 or y[a + 1] >= y[a]:
+                continue
+            seg = y[a:b]
+            rising = np.flatnonzero(np.diff(seg) > 0)
+            end = int(rising[0]) + 1 if rising.size else seg.size
+            if seg[0] - np.min(seg[:end]) < min_exc or any(a <= i < a + end for i in interior):
+                continue
+            out.append(
+                DetectedEvent(
+                    side=side,
+                    kind="foot_strike",
+                    time_s=float(c.t[a]),
+                    strength=float(seg[0] - np.min(seg[:end])) / c.leg_length,
+                    anchor_s=float(c.t[a]),
+                    refined=False,
+                    pass_id=int(c.pass_id[a]),
+                    edge=True,
+                )
+            )
         return out
 
     def _refine_strikes(
@@ -309,7 +370,11 @@ class ZeniEventDetector:
         window = max(2, round(self.refine_window_s * fs))
         swing = max(2, round(0.4 * fs))
         offsets: list[float] = []
-        strikes = [e for e in events if e.kind == "foot_strike"]
+        peaks: list[float] = []
+        # Interior anchors first: their swing peaks are the reference for edge anchors.
+        strikes = sorted(
+            (e for e in events if e.kind == "foot_strike"), key=lambda e: (e.edge, e.anchor_s)
+        )
         offs = sorted(e.time_s for e in events if e.kind == "foot_off")
         unrefined: list[DetectedEvent] = []
         for e in strikes:
@@ -324,24 +389,35 @@ class ZeniEventDetector:
             if not np.all(same_pass):
                 stop = k + int(np.argmin(same_pass))
             lo = max(0, k - swing)
-            peak = np.nanmax(speed[lo : k + 1]) if np.any(np.isfinite(speed[lo : k + 1])) else np.nan
+            if e.edge:
+                # The swing peak precedes the data: use this side's typical peak, and require
+                # the heel to be still moving faster than the threshold at the start.
+                peak = float(np.median(peaks)) if peaks else np.nan
+                if not speed[k] > self.fs_speed_fraction * peak:
+                    continue
+            else:
+                seg = speed[lo : k + 1]
+                peak = float(np.nanmax(seg)) if np.any(np.isfinite(seg)) else np.nan
+                if np.isfinite(peak):
+                    peaks.append(peak)
             pos_v = (
                 _first_crossing(speed, k, stop, self.fs_speed_fraction * peak, rising=False)
                 if np.isfinite(peak)
                 else None
             )
             if pos_v is None:
-                unrefined.append(e)
+                if not e.edge:
+                    unrefined.append(e)
                 continue
             t_v = float(_time_at(t, np.array([pos_v]))[0])
             t_fs = t_v
-            if heel_is_heel:
-                pos_h = _first_crossing(v_up, k, stop, 0.0, rising=True)
-                if pos_h is not None:
-                    t_h = float(_time_at(t, np.array([pos_h]))[0])
-                    if abs(t_h - t_v) <= self.cue_agreement_s:
-                        t_fs = 0.5 * (t_v + t_h)
-            offsets.append(t_fs - e.anchor_s)
+            if heel_is_heel and self.use_heel_height:
+                # The heel's lowest point may come a little before the anchor (treadmill).
+                t_h = _nearest_crossing(t, v_up, max(0, k - window // 2), stop, t_v)
+                if t_h is not None and abs(t_h - t_v) <= self.cue_agreement_s:
+                    t_fs = 0.5 * (t_v + t_h)
+            if not e.edge:
+                offsets.append(t_fs - e.anchor_s)
             e.time_s = t_fs
             e.refined = True
         if offsets:
@@ -374,7 +450,7 @@ def enforce_sequence(
         for side in SIDES:
             for kind in ("foot_strike", "foot_off"):
                 same = [e for e in kept if e.side == side and e.kind == kind]
-                for a, b in zip(same, same[1:], strict=False):
+                for a, b in itertools.pairwise(same):
                     if b.time_s - a.time_s < 2.0 * min_step_time_s:
                         drop(a, b, f"closer than {2 * min_step_time_s:.2f} s to another")
                         changed = True
@@ -388,7 +464,7 @@ def enforce_sequence(
     changed = True
     while changed:
         changed = False
-        for a, b in zip(kept, kept[1:], strict=False):
+        for a, b in itertools.pairwise(kept):
             if a.pass_id != b.pass_id:
                 continue
             step = (CYCLE_ORDER[(b.side, b.kind)] - CYCLE_ORDER[(a.side, a.kind)]) % 4
@@ -412,7 +488,7 @@ def _median_stride(events: list[DetectedEvent]) -> float | None:
     gaps: list[float] = []
     for side in SIDES:
         strikes = [e for e in events if e.side == side and e.kind == "foot_strike"]
-        for a, b in zip(strikes, strikes[1:], strict=False):
+        for a, b in itertools.pairwise(strikes):
             if a.pass_id == b.pass_id:
                 gaps.append(b.time_s - a.time_s)
     return float(np.median(gaps)) if gaps else None

@@ -2,9 +2,12 @@
 
 Every gait computation works on the same three per-frame axes:
 
-* **forward** -- the walking direction. For a 3-D laboratory track it is the pelvis' forward
-  axis (``left x up``, from the hip joint centres) averaged over a sliding 1 s window, so the
-  pelvic rotation of each step (about +-5 deg) averages out while real turns are followed. For a
+* **forward** -- the walking direction. For a 3-D laboratory track it is the direction of the
+  pelvis centre's horizontal velocity averaged over a sliding 1 s window (one stride, so the
+  side-to-side sway averages out while real turns are followed) wherever the pelvis moves
+  faster than 0.25 leg lengths per second in the direction it faces; elsewhere (treadmill,
+  standing) it is the pelvis' forward axis (``left x up``, from the hip joint centres),
+  averaged the same way. For a
   side-view video it is the image x axis times the per-frame facing sign of the kinematics
   (``Kinematics.direction_sign``). A front view has no measurable forward axis.
 * **up** -- lab +Y, or minus image y (pixels) for video.
@@ -46,13 +49,17 @@ SIDES: tuple[str, str] = ("left", "right")
 
 def _nan_moving_mean(x: FloatArray, window: int) -> FloatArray:
     """Centred moving mean along axis 0 that ignores NaN (NaN where the window has none)."""
-    window = max(1, int(window) | 1)
+    half = max(1, int(window) | 1) // 2
     flat = x.reshape(x.shape[0], -1)
+    n = flat.shape[0]
     valid = np.isfinite(flat)
-    vals = np.where(valid, flat, 0.0)
-    kernel = np.ones(window)
-    num = np.apply_along_axis(lambda c: np.convolve(c, kernel, mode="same"), 0, vals)
-    den = np.apply_along_axis(lambda c: np.convolve(c, kernel, mode="same"), 0, valid * 1.0)
+    zeros = np.zeros((1, flat.shape[1]))
+    csum = np.concatenate([zeros, np.cumsum(np.where(valid, flat, 0.0), axis=0)])
+    ccount = np.concatenate([zeros, np.cumsum(valid, axis=0)])
+    hi = np.minimum(np.arange(n) + half + 1, n)
+    lo = np.maximum(np.arange(n) - half, 0)
+    num = csum[hi] - csum[lo]
+    den = ccount[hi] - ccount[lo]
     with np.errstate(invalid="ignore", divide="ignore"):
         out = np.where(den > 0, num / den, np.nan)
     return out.reshape(x.shape)
@@ -90,7 +97,8 @@ class GaitCoordinates:
     direction_changes
         Number of reversals of the walking direction.
     leg_length
-        Median hip-to-ankle distance (same units), the scale for thresholds.
+        Extended hip-to-ankle distance (90th percentile over frames, same units), the scale
+        for thresholds and for normalised step lengths.
     """
 
     t: FloatArray
@@ -104,6 +112,10 @@ class GaitCoordinates:
     ground_velocity: FloatArray = field(default_factory=lambda: np.zeros(0))
     heading_deg: FloatArray | None = None
     notes: list[str] = field(default_factory=list)
+    #: 3-D only: laboratory positions (metres) and the per-frame lateral (left) axis, for
+    #: step width between planted heels.
+    world: dict[str, FloatArray] = field(default_factory=dict)
+    lateral_axis: FloatArray | None = None
 
     @property
     def fs(self) -> float:
@@ -126,9 +138,7 @@ class GaitCoordinates:
 
 
 _GAIT_LANDMARKS = [
-    f"{s}_{n}"
-    for s in SIDES
-    for n in ("shoulder", "hip", "knee", "ankle", "heel", "foot_index")
+    f"{s}_{n}" for s in SIDES for n in ("shoulder", "hip", "knee", "ankle", "heel", "foot_index")
 ]
 
 
@@ -139,13 +149,36 @@ def _gradient(x: FloatArray, t: FloatArray) -> FloatArray:
 
 
 def _leg_length(p: dict[str, FloatArray]) -> float:
-    lengths = []
-    for s in SIDES:
-        d = np.linalg.norm(p[f"{s}_ankle"] - p[f"{s}_hip"], axis=1)
-        lengths.append(d)
-    all_d = np.concatenate(lengths)
-    all_d = all_d[np.isfinite(all_d)]
-    return float(np.median(all_d)) if all_d.size else float("nan")
+    """Extended leg length: 90th percentile of the hip-to-ankle distance over frames and sides.
+
+    The knee is flexed for much of the cycle, so a high percentile approximates the straight
+    leg. Hip-to-heel is used when there are no ankle landmarks.
+    """
+    for distal in ("ankle", "heel"):
+        d = np.concatenate(
+            [np.linalg.norm(p[f"{s}_{distal}"] - p[f"{s}_hip"], axis=1) for s in SIDES]
+        )
+        d = d[np.isfinite(d)]
+        if d.size:
+            return float(np.percentile(d, 90))
+    return float("nan")
+
+
+def infer_video_view(track: PoseTrack) -> str:
+    """``"side"`` or ``"front"`` from the legs when the torso-based view is unknown.
+
+    In a side view the feet (heel -> foot index) are long in the image compared with the hip
+    width; in a front view the hips are wide and the feet foreshortened.
+    """
+    xy = _image_points_px(track)
+    i = LANDMARK_INDEX
+    feet = np.concatenate(
+        [np.abs(xy[:, i[f"{s}_foot_index"], 0] - xy[:, i[f"{s}_heel"], 0]) for s in SIDES]
+    )
+    hips = np.abs(xy[:, i["left_hip"], 0] - xy[:, i["right_hip"], 0])
+    if not np.any(np.isfinite(feet)) or not np.any(np.isfinite(hips)):
+        return "side"
+    return "side" if np.nanmedian(feet) > np.nanmedian(hips) else "front"
 
 
 def gait_coordinates(
@@ -177,19 +210,53 @@ def gait_coordinates(
     fs = track.sampling_rate_hz if n > 1 else 1.0
     if track.is_3d:
         return _coordinates_3d(track, t, fs, turn_rate_deg_s, heading_window_s)
-    view = kin.view if kin is not None else None
+    view: str | None = kin.view if kin is not None else None
     if view is None:
         from avnmotion.kinematics import detect_view_per_frame, summarise_view
 
         view, _ = summarise_view(detect_view_per_frame(track))
+    if view not in ("side", "front"):
+        view = infer_video_view(track)
     xy = _image_points_px(track)  # pixels, y up
     if view == "side":
         sign = kin.direction_sign if kin is not None and kin.direction_sign is not None else None
         if sign is None:
             sign = facing_sign_side_view(track, xy)
-        return _coordinates_video(track, t, fs, xy, np.asarray(sign, float), "side", turn_margin_s)
+        sign = np.asarray(sign, dtype=np.float64)
+        undecided = ~(np.isfinite(sign) & (sign != 0))
+        if np.any(undecided):
+            sign = np.where(undecided, walking_sign_side_view(track, xy, fs), sign)
+        return _coordinates_video(track, t, fs, xy, sign, "side", turn_margin_s)
     sign = left_sign_front_view(track, xy)
     return _coordinates_video(track, t, fs, xy, sign, "front", turn_margin_s)
+
+
+def walking_sign_side_view(track: PoseTrack, xy: FloatArray, fs: float) -> FloatArray:
+    """Per-frame walking direction in a side view (+1 image-right) from the feet and pelvis.
+
+    Votes: the foot points forward (ankle or heel -> foot index) and the pelvis moves forward
+    (smoothed image velocity above 0.2 leg lengths per second; a treadmill gives no vote).
+    Smoothed by a 0.5 s majority window like :func:`facing_sign_side_view`; it fills frames
+    where the head- and foot-based facing sign is undecided (for example motion-capture
+    projections without head or heel markers).
+    """
+    from avnmotion.kinematics import _rolling_majority
+
+    i = LANDMARK_INDEX
+    votes = np.zeros(xy.shape[0])
+    for s in SIDES:
+        for base in ("heel", "ankle"):
+            votes += np.nan_to_num(
+                np.sign(xy[:, i[f"{s}_foot_index"], 0] - xy[:, i[f"{s}_{base}"], 0])
+            )
+    pelvis = 0.5 * (xy[:, i["left_hip"], 0] + xy[:, i["right_hip"], 0])
+    p = {name: xy[:, LANDMARK_INDEX[name]].astype(np.float64) for name in _GAIT_LANDMARKS}
+    leg = _leg_length(p)
+    if xy.shape[0] > 2 and np.isfinite(leg):
+        v = _nan_moving_mean(np.gradient(pelvis, track.timestamps_s), max(3, round(fs)))
+        moving = np.abs(v) > 0.2 * leg
+        votes += 2.0 * np.where(moving, np.sign(np.nan_to_num(v)), 0.0)
+    return _rolling_majority(np.sign(votes), round(0.5 * max(fs, 1.0)))
 
 
 def _pelvis(w: dict[str, FloatArray]) -> FloatArray:
@@ -200,7 +267,10 @@ def _coordinates_3d(
     track: PoseTrack, t: FloatArray, fs: float, turn_rate: float, window_s: float
 ) -> GaitCoordinates:
     assert track.world_xyz is not None
-    w = {name: track.world_xyz[:, LANDMARK_INDEX[name]].astype(np.float64) for name in _GAIT_LANDMARKS}
+    world = track.world_xyz.astype(np.float64)
+    if track.world_frame != "lab_y_up":
+        world[..., 1] *= -1.0  # MediaPipe world landmarks have y down
+    w = {name: world[:, LANDMARK_INDEX[name]] for name in _GAIT_LANDMARKS}
     pelvis = _pelvis(w)
     lr = w["left_hip"] - w["right_hip"]
     lr[:, 1] = 0.0
@@ -211,6 +281,14 @@ def _coordinates_3d(
     win = max(3, round(window_s * fs))
     heading = _nan_moving_mean(fwd, win)
     heading[:, 1] = 0.0
+    # Over ground the direction of progression is the pelvis' mean velocity (the pelvis may
+    # be rotated against the path); on a treadmill or when standing, its forward axis.
+    leg = _leg_length(w)
+    velocity_h = _nan_moving_mean(_gradient(pelvis, t), win)
+    velocity_h[:, 1] = 0.0
+    moving = np.linalg.norm(velocity_h, axis=1) > 0.25 * leg
+    forward_ok = np.sum(np.nan_to_num(velocity_h * heading), axis=1) > 0
+    heading = np.where((moving & forward_ok)[:, None], velocity_h, heading)
     with np.errstate(invalid="ignore", divide="ignore"):
         heading /= np.linalg.norm(heading, axis=1, keepdims=True)
     lateral = np.cross(up, heading)  # up x forward = left
@@ -229,16 +307,13 @@ def _coordinates_3d(
         points[name] = np.stack(
             [np.sum(rel * heading, 1), p[:, 1], np.sum(rel * lateral, 1)], axis=1
         )
-        velocity[name] = np.stack(
-            [np.sum(v * heading, 1), v[:, 1], np.sum(v * lateral, 1)], axis=1
-        )
+        velocity[name] = np.stack([np.sum(v * heading, 1), v[:, 1], np.sum(v * lateral, 1)], axis=1)
     points["pelvis"] = np.stack([np.zeros_like(t), pelvis[:, 1], np.zeros_like(t)], axis=1)
     velocity["pelvis"] = np.stack(
         [np.sum(_gradient(pelvis, t) * heading, 1), _gradient(pelvis[:, 1], t), np.zeros_like(t)],
         axis=1,
     )
     pass_id, changes = _passes(steady, np.degrees(unwrapped))
-    leg = _leg_length(w)
     coords = GaitCoordinates(
         t=t,
         mode="3d",
@@ -249,6 +324,8 @@ def _coordinates_3d(
         direction_changes=changes,
         leg_length=leg,
         heading_deg=np.degrees(unwrapped),
+        world=w,
+        lateral_axis=lateral,
     )
     coords.ground_velocity = _ground_velocity(coords)
     return coords

@@ -57,10 +57,12 @@ def project_to_camera(
     frame_size_px: tuple[int, int] = (1920, 1080),
     orthographic: bool = False,
     margin: float = 0.1,
+    view_axis: FloatArray | None = None,
 ) -> PoseTrack:
     """A side-view video track from a 3-D laboratory track (pinhole or orthographic camera).
 
-    The camera looks horizontally along the trial's mean pelvis-lateral axis from
+    The camera looks horizontally along the trial's dominant pelvis-lateral axis (or
+    ``view_axis``, a lab-frame vector) from
     ``distance_m`` beside the mean pelvis path, at ``height_m``, towards the subject's
     ``camera_side``. The focal length is chosen so that every landmark of the trial fits in
     the frame with ``margin`` to spare. The image coordinates are normalised as MediaPipe's
@@ -76,7 +78,15 @@ def project_to_camera(
         raise ValueError("project_to_camera needs a laboratory (lab_y_up) track")
     w = track.world_xyz.astype(np.float64)
     _, _, left = pelvis_frame_3d(track)
-    lateral = np.nanmean(left, axis=0)
+    ok = np.all(np.isfinite(left), axis=1)
+    if view_axis is not None:
+        lateral = np.asarray(view_axis, dtype=np.float64).copy()
+    else:
+        # Dominant lateral axis, sign-free (walking back and forth flips the pelvis).
+        _, vecs = np.linalg.eigh(left[ok].T @ left[ok])
+        lateral = vecs[:, -1]
+        if np.dot(lateral, left[ok][0]) < 0:
+            lateral = -lateral
     lateral[1] = 0.0
     lateral /= np.linalg.norm(lateral)
     # Camera axes: looking direction d (towards the subject), image right r, image up u.
@@ -98,9 +108,7 @@ def project_to_camera(
         px, py = xc / zc, yc / zc
     cx = 0.5 * (np.nanmax(px) + np.nanmin(px))
     cy = 0.5 * (np.nanmax(py) + np.nanmin(py))
-    span = max(
-        (np.nanmax(px) - np.nanmin(px)) / width, (np.nanmax(py) - np.nanmin(py)) / height
-    )
+    span = max((np.nanmax(px) - np.nanmin(px)) / width, (np.nanmax(py) - np.nanmin(py)) / height)
     f = (1.0 - 2.0 * margin) / span
     x_img = 0.5 * width + f * (px - cx)
     y_img = 0.5 * height - f * (py - cy)
@@ -122,7 +130,7 @@ def project_to_camera(
                 "camera_side": camera_side,
                 "distance_m": distance_m,
                 "orthographic": orthographic,
-                "focal_px": float(f if orthographic else f),
+                "focal": float(f),  # px per metre (orthographic) or px per unit tan
             },
         },
     )
@@ -228,3 +236,31 @@ def score(matches: list[EventMatch], rate_hz: float) -> dict[str, Any]:
         "bias_ms": float(np.mean(errs) * 1e3) if errs.size else None,
         "max_error_frames": float(np.max(np.abs(errs)) * rate_hz) if errs.size else None,
     }
+
+
+def observable_truth(
+    raw: PoseTrack, truth: EventTable, margin_s: float = 0.1
+) -> tuple[EventTable, list[str]]:
+    """Truth events whose markers exist in the raw track within ``margin_s``.
+
+    Foot strikes need both hips and the heel (or ankle); foot offs need both hips and the
+    toe (or heel). Returns the observable events and one line per event left out.
+    """
+    coords = raw.world_xyz if raw.world_xyz is not None else raw.image_xyz
+    assert coords is not None
+    finite = np.isfinite(coords[..., 0])
+    t = raw.timestamps_s
+    kept: EventTable = {}
+    skipped: list[str] = []
+    for (side, kind), times in truth.items():
+        parts = ("heel", "ankle") if kind == "foot_strike" else ("foot_index", "heel")
+        for tt in times:
+            sel = (t >= tt - margin_s) & (t <= tt + margin_s)
+            hips = finite[sel][:, [LANDMARK_INDEX["left_hip"], LANDMARK_INDEX["right_hip"]]]
+            foot = [finite[sel][:, LANDMARK_INDEX[f"{side}_{p}"]] for p in parts]
+            has_foot = any(f.size > 0 and bool(np.all(f)) for f in foot)
+            if sel.any() and np.all(hips) and has_foot:
+                kept.setdefault((side, kind), []).append(tt)
+            else:
+                skipped.append(f"{side} {kind} at {tt:.3f} s: markers missing in the recording")
+    return kept, skipped

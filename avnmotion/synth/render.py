@@ -196,7 +196,7 @@ class SceneRenderer:
         view_dir /= np.linalg.norm(view_dir)
         floor = trimesh.creation.box(extents=[40.0, 0.02, 40.0])
         floor.apply_translation([cx, -0.01, cz])
-        scene.add(pyrender.Mesh.from_trimesh(floor, material=material((0.62, 0.55, 0.46), 0.9)))
+        scene.add(pyrender.Mesh.from_trimesh(floor, material=material((0.42, 0.36, 0.30), 0.9)))
         # floor tiles (subtle lines help depth perception)
         # back wall: behind the subject along the view direction
         far = float(np.max((np.vstack([pel[:, 0], pel[:, 1], pel[:, 2]]).T - cam) @ view_dir)) + 1.8

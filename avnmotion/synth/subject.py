@@ -63,9 +63,9 @@ HAIR_COLOURS: tuple[tuple[float, float, float], ...] = (
     (0.60, 0.60, 0.60),
 )
 SHOE_COLOURS: tuple[tuple[float, float, float], ...] = (
-    (0.92, 0.92, 0.92),
-    (0.10, 0.10, 0.10),
+    (0.10, 0.10, 0.12),
     (0.55, 0.10, 0.10),
+    (0.12, 0.25, 0.55),
 )
 
 
@@ -357,12 +357,16 @@ def body_parts(subj: Subject) -> list[MeshPart]:
         _ = sign
         # thigh
         v, f = convex_mesh(
-            tapered_capsule((0.0, -0.02 * h, 0.0), (0.0, -subj.thigh, 0.0), 0.05 * h * b, 0.032 * h * b)
+            tapered_capsule((0.0, -0.03 * h, 0.0), (0.0, -subj.thigh + 0.005 * h, 0.0), 0.056 * h * b, 0.034 * h * b)
         )
         parts.append((f"{s}_thigh", v, f, subj.pants))
         # shank
         v, f = convex_mesh(
-            tapered_capsule((0.0, -0.01 * h, 0.0), (0.0, -subj.shank + 0.015 * h, 0.0), 0.031 * h * b, 0.02 * h)
+            tapered_capsule((0.0, -0.01 * h, 0.0), (0.0, -0.35 * subj.shank, 0.0), 0.032 * h * b, 0.036 * h * b)
+        )
+        parts.append((f"{s}_shank", v, f, subj.skin if subj.shorts else subj.pants))
+        v, f = convex_mesh(
+            tapered_capsule((0.0, -0.35 * subj.shank, 0.0), (0.0, -subj.shank + 0.012 * h, 0.0), 0.036 * h * b, 0.02 * h)
         )
         parts.append((f"{s}_shank", v, f, subj.skin if subj.shorts else subj.pants))
         if subj.shorts:

@@ -99,5 +99,8 @@ def test_ten_minute_analysis_memory_is_small_next_to_the_pose_process(clip):
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     track_mb = sum(a.nbytes for a in (track.image_xyz, track.visibility, track.presence)) / 2**20
-    print(f"analysis heap peak {peak / 2**20:.1f} MB (track {track_mb:.1f} MB), process RSS {rss_mb:.0f} MB")
+    print(
+        f"analysis heap peak {peak / 2**20:.1f} MB (track {track_mb:.1f} MB), "
+        f"process RSS {rss_mb:.0f} MB"
+    )
     assert peak / 2**20 < 0.3 * rss_mb

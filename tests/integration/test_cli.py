@@ -68,14 +68,20 @@ def test_human_summary_without_json(walk_npz):
 
 
 def test_unknown_task_lists_valid_tasks(walk_npz):
-    assert_one_line_error(run_cli("analyze", str(walk_npz), "--task", "jumping"),
-                          "unknown task 'jumping'", "gait", "rom")
+    assert_one_line_error(
+        run_cli("analyze", str(walk_npz), "--task", "jumping"),
+        "unknown task 'jumping'",
+        "gait",
+        "rom",
+    )
 
 
 def test_text_file_named_mp4(tmp_path):
     bad = tmp_path / "notes.mp4"
     bad.write_text("this is not a video\n")
-    assert_one_line_error(run_cli("analyze", str(bad), "--task", "rom"), "notes.mp4", "not a readable video")
+    assert_one_line_error(
+        run_cli("analyze", str(bad), "--task", "rom"), "notes.mp4", "not a readable video"
+    )
 
 
 def test_empty_file(tmp_path):
@@ -85,13 +91,17 @@ def test_empty_file(tmp_path):
 
 
 def test_missing_file(tmp_path):
-    assert_one_line_error(run_cli("analyze", str(tmp_path / "nope.mp4"), "--task", "rom"), "not found")
+    assert_one_line_error(
+        run_cli("analyze", str(tmp_path / "nope.mp4"), "--task", "rom"), "not found"
+    )
 
 
 def test_unsupported_extension(tmp_path):
     f = tmp_path / "clip.gif"
     f.write_bytes(b"GIF89a")
-    assert_one_line_error(run_cli("analyze", str(f), "--task", "rom"), "unsupported input type .gif")
+    assert_one_line_error(
+        run_cli("analyze", str(f), "--task", "rom"), "unsupported input type .gif"
+    )
 
 
 def test_truncated_mp4(tmp_path):
@@ -104,8 +114,11 @@ def test_truncated_mp4(tmp_path):
 @pytest.mark.slow
 def test_video_with_no_person(tmp_path):
     clip = _mp4(tmp_path / "empty_room.mp4")
-    assert_one_line_error(run_cli("analyze", str(clip), "--task", "rom"),
-                          "no person detected in any of 20 frames", "empty_room.mp4")
+    assert_one_line_error(
+        run_cli("analyze", str(clip), "--task", "rom"),
+        "no person detected in any of 20 frames",
+        "empty_room.mp4",
+    )
 
 
 def test_trc_with_missing_columns(tmp_path):
@@ -125,12 +138,16 @@ def test_trc_with_missing_columns(tmp_path):
 
 
 def test_bad_height_and_protocol(walk_npz, tmp_path):
-    assert_one_line_error(run_cli("analyze", str(walk_npz), "--task", "rom", "--height-m", "17"),
-                          "outside 0.5-2.5 m")
+    assert_one_line_error(
+        run_cli("analyze", str(walk_npz), "--task", "rom", "--height-m", "17"), "outside 0.5-2.5 m"
+    )
     proto = tmp_path / "p.json"
     proto.write_text(json.dumps({"affected_side": "middle"}))
-    assert_one_line_error(run_cli("analyze", str(walk_npz), "--task", "rom", "--protocol", str(proto)),
-                          "invalid protocol", "affected_side")
+    assert_one_line_error(
+        run_cli("analyze", str(walk_npz), "--task", "rom", "--protocol", str(proto)),
+        "invalid protocol",
+        "affected_side",
+    )
 
 
 def test_usage_error_exit_code(walk_npz):

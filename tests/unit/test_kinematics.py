@@ -34,8 +34,12 @@ def test_sagittal_angles_recovered_for_both_walking_directions(facing):
     assert kin.view == "side"
     for side in ("left", "right"):
         np.testing.assert_allclose(kin.angle(f"{side}_hip_flexion_deg"), ang["hip"][side], atol=0.1)
-        np.testing.assert_allclose(kin.angle(f"{side}_knee_flexion_deg"), ang["knee"][side], atol=0.1)
-    np.testing.assert_allclose(kin.angle("left_ankle_dorsiflexion_deg"), np.linspace(-15, 15, N), atol=0.1)
+        np.testing.assert_allclose(
+            kin.angle(f"{side}_knee_flexion_deg"), ang["knee"][side], atol=0.1
+        )
+    np.testing.assert_allclose(
+        kin.angle("left_ankle_dorsiflexion_deg"), np.linspace(-15, 15, N), atol=0.1
+    )
     np.testing.assert_allclose(kin.angle("trunk_forward_lean_deg"), np.linspace(0, 20, N), atol=0.1)
     # Thigh inclination = hip flexion minus trunk lean (both measured from vertical).
     np.testing.assert_allclose(
@@ -55,13 +59,17 @@ def test_direction_flip_mid_track_keeps_signs():
     tr = to_image_track(sagittal_points(N, ang["hip"], ang["knee"]), x_sign=facing)
     kin = compute_kinematics(tr)
     ok = np.abs(np.arange(N) - 45) > 8  # the majority window smooths the instant of the turn
-    np.testing.assert_allclose(kin.angle("left_hip_flexion_deg")[ok], ang["hip"]["left"][ok], atol=0.1)
+    np.testing.assert_allclose(
+        kin.angle("left_hip_flexion_deg")[ok], ang["hip"]["left"][ok], atol=0.1
+    )
 
 
 def test_large_angles_do_not_wrap():
     # Hip flexion sweeping through 170 deg (lying knee-to-chest) stays continuous.
     hip = np.linspace(100, 175, N)
-    tr = to_image_track(sagittal_points(N, {"left": hip, "right": 0.0}, {"left": 10.0, "right": 0.0}))
+    tr = to_image_track(
+        sagittal_points(N, {"left": hip, "right": 0.0}, {"left": 10.0, "right": 0.0})
+    )
     got = compute_kinematics(tr).angle("left_hip_flexion_deg")
     np.testing.assert_allclose(got, hip, atol=0.1)
     assert np.max(np.abs(np.diff(got))) < 2
@@ -73,7 +81,9 @@ def test_frontal_angles_recovered(left_sign):
     obl = 6 * np.sin(np.linspace(0, 4 * np.pi, N))
     lean = np.linspace(-8, 8, N)
     sh = {"left": np.linspace(10, 90, N), "right": 20.0}
-    pts = frontal_points(N, abd, pelvic_obliquity=obl, trunk_lateral_lean=lean, shoulder_abduction=sh)
+    pts = frontal_points(
+        N, abd, pelvic_obliquity=obl, trunk_lateral_lean=lean, shoulder_abduction=sh
+    )
     tr = to_image_track(pts, x_sign=left_sign, near_side=None)
     kin = compute_kinematics(tr)
     assert kin.view == "front"
@@ -89,9 +99,10 @@ def test_hip_rotation_only_in_seated_test():
     pts = frontal_points(N, {"left": 0.0, "right": 0.0})
     tr = to_image_track(pts, near_side=None)
     assert "left_hip_internal_rotation_deg" in compute_kinematics(tr).unavailable
-    assert "left_hip_internal_rotation_deg" not in compute_kinematics(
-        tr, seated_rotation_test=True
-    ).unavailable
+    assert (
+        "left_hip_internal_rotation_deg"
+        not in compute_kinematics(tr, seated_rotation_test=True).unavailable
+    )
 
 
 def test_view_detection_and_rom_ranges():
@@ -145,3 +156,22 @@ def test_causal_kinematics_use_no_future_frames():
     # The centred vote would differ from the prefix right after the turn.
     centred = compute_kinematics(tr, view="side").angle("left_hip_flexion_deg")
     assert not np.allclose(centred[40:50], whole[40:50])
+
+
+@pytest.mark.parametrize("head_at", ["left", "right"])
+def test_supine_straight_leg_raise_sign_is_positive_either_way(head_at):
+    # Supine: rotate the standing skeleton by -90 deg (head to image left) or +90 (right);
+    # a raised leg is hip flexion (+), whichever way the subject lies.
+    lift = np.linspace(0, 60, N)
+    pts = sagittal_points(N, {"left": lift, "right": 0.0}, {"left": 0.0, "right": 0.0})
+    # Rotating the standing figure 90 deg counter-clockwise lays it supine, head at image
+    # left; mirroring that puts the head at image right, still supine.
+    rot = np.array([[0.0, -1.0], [1.0, 0.0]])
+    mirror = 1.0 if head_at == "left" else -1.0
+    centre = pts["left_hip"].copy()
+    lying = {
+        k: ((v - centre) @ rot.T) * [mirror, 1.0] + [0.0, 0.3] for k, v in pts.items()
+    }
+    kin = compute_kinematics(to_image_track(lying), view="side")
+    np.testing.assert_allclose(kin.angle("left_hip_flexion_deg"), lift, atol=0.1)
+    np.testing.assert_allclose(kin.angle("right_knee_flexion_deg"), 0.0, atol=0.1)

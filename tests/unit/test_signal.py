@@ -62,8 +62,9 @@ def test_resample_variable_frame_rate_to_even_grid():
     rng = np.random.default_rng(1)
     n = 60
     t = np.cumsum(rng.uniform(0.025, 0.042, size=n))
-    pts = sagittal_points(n, {"left": 0.0, "right": 0.0}, {"left": 0.0, "right": 0.0},
-                          pelvis_x=t * 1.0)  # pelvis moves linearly with time
+    pts = sagittal_points(
+        n, {"left": 0.0, "right": 0.0}, {"left": 0.0, "right": 0.0}, pelvis_x=t * 1.0
+    )  # pelvis moves linearly with time
     tr = to_image_track(pts).with_(timestamps_s=t)
     assert not sig.is_even_grid(tr.timestamps_s)
     assert sig.timing_jitter_ms(t) > 3

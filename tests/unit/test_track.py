@@ -66,7 +66,7 @@ def test_npz_round_trip(tmp_path):
 def test_npz_errors_are_one_line(tmp_path):
     bad = tmp_path / "bad.npz"
     bad.write_text("not a zip")
-    with pytest.raises(AvnInputError, match="not a readable .npz track"):
+    with pytest.raises(AvnInputError, match=r"not a readable \.npz track"):
         PoseTrack.load_npz(bad)
     other = tmp_path / "other.npz"
     np.savez(other, a=np.zeros(3))

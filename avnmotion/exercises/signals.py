@@ -1,0 +1,311 @@
+"""Driving signals for exercises: joint angles by side, and distances from the landmarks.
+
+Distances are in body units so that they do not depend on the camera distance:
+
+``hip_height_leg_lengths``
+    Height of the mid-hip above the mid-ankle divided by the clip's leg length (90th percentile
+    over frames of hip->knee + knee->ankle, i.e. a standing frame). Counts squats and
+    sit-to-stands from the front, where knee angles are not visible.
+``hip_height_torso_lengths``
+    The same height divided by the per-frame torso length (mid-shoulder to mid-hip): scale-free
+    frame by frame, for tests in which the subject walks towards or away from the camera (TUG).
+``foot_lift_leg_lengths`` (per side)
+    How far the *other* foot's lowest point is above this side's lowest foot point, in leg
+    lengths: positive while standing on this side's leg with the other foot lifted.
+
+Vertical positions come from image coordinates (pixels, y flipped to point up) or, for 3-D
+tracks, from the world frame (y up in the lab frame).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from avnmotion.kinematics import AXIAL_ANGLES, Kinematics
+from avnmotion.track import LANDMARK_INDEX, PoseTrack
+
+FloatArray = NDArray[np.float64]
+SIDES = ("left", "right")
+DISTANCE_SIGNALS = (
+    "hip_height_leg_lengths",
+    "hip_height_torso_lengths",
+    "foot_lift_leg_lengths",
+)
+
+
+def body_points(track: PoseTrack) -> dict[str, FloatArray]:
+    """Landmarks as ``(n, 2)`` arrays of (horizontal, up) in pixels or metres."""
+    if track.image_xyz is not None:
+        w, h = track.frame_size_px or (1, 1)
+        xy = track.image_xyz[..., :2].astype(np.float64) * np.array([w, h], dtype=np.float64)
+        xy[..., 1] *= -1.0
+    else:
+        assert track.world_xyz is not None
+        world = track.world_xyz.astype(np.float64)
+        up = world[..., 1] if track.world_frame == "lab_y_up" else -world[..., 1]
+        horiz = world[..., 0]
+        xy = np.stack([horiz, up], axis=-1)
+    return {name: xy[:, i, :] for name, i in LANDMARK_INDEX.items()}
+
+
+def _seg(p: dict[str, FloatArray], a: str, b: str, world: NDArray[Any] | None) -> FloatArray:
+    if world is not None:
+        return np.linalg.norm(
+            world[:, LANDMARK_INDEX[a]].astype(np.float64)
+            - world[:, LANDMARK_INDEX[b]].astype(np.float64),
+            axis=1,
+        )
+    return np.linalg.norm(p[a] - p[b], axis=1)
+
+
+def leg_length_per_frame(track: PoseTrack, p: dict[str, FloatArray] | None = None) -> FloatArray:
+    """Per frame, the longer of the two legs' hip->knee + knee->ankle lengths."""
+    p = body_points(track) if p is None else p
+    world = track.world_xyz if track.image_xyz is None else None
+    lengths = [
+        _seg(p, f"{s}_hip", f"{s}_knee", world) + _seg(p, f"{s}_knee", f"{s}_ankle", world)
+        for s in SIDES
+    ]
+    with np.errstate(invalid="ignore"):
+        return np.fmax(lengths[0], lengths[1])
+
+
+def clip_leg_length(track: PoseTrack, p: dict[str, FloatArray] | None = None) -> float | None:
+    """Robust leg length of the clip: 90th percentile over frames (a straight-leg frame)."""
+    per_frame = leg_length_per_frame(track, p)
+    if not np.any(np.isfinite(per_frame)):
+        return None
+    value = float(np.nanpercentile(per_frame, 90))
+    return value if value > 0 else None
+
+
+CAUSAL_LEG_MEDIAN_FRAMES = 5
+
+
+def causal_leg_length(per_frame: FloatArray, median_frames: int = CAUSAL_LEG_MEDIAN_FRAMES):
+    """Causal leg-length scale: running maximum of a trailing median of the per-frame length.
+
+    Only past frames are used, so the live path (:class:`CausalLegLength`) computes the same
+    values frame by frame. The trailing median removes single-frame glitches before the
+    running maximum keeps the longest (straight-leg) length seen so far.
+    """
+    x = np.asarray(per_frame, dtype=np.float64)
+    k = max(1, int(median_frames))
+    padded = np.concatenate([np.full(k - 1, np.nan), x])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, k)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        med = np.nanmedian(windows, axis=1)
+    return np.fmax.accumulate(med)
+
+
+class CausalLegLength:
+    """Frame-by-frame twin of :func:`causal_leg_length` (for the live path)."""
+
+    def __init__(self, median_frames: int = CAUSAL_LEG_MEDIAN_FRAMES) -> None:
+        self.k = max(1, int(median_frames))
+        self._recent = [np.nan] * (self.k - 1)
+        self.value = np.nan
+
+    def update(self, length: float) -> float:
+        self._recent.append(float(length))
+        window = np.asarray(self._recent[-self.k :], dtype=np.float64)
+        self._recent = self._recent[-(self.k - 1) :] if self.k > 1 else []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            med = float(np.nanmedian(window))
+        self.value = float(np.fmax(self.value, med))
+        return self.value
+
+
+def _mid(p: dict[str, FloatArray], name: str) -> FloatArray:
+    return 0.5 * (p[f"left_{name}"] + p[f"right_{name}"])
+
+
+def hip_height_leg_lengths(
+    track: PoseTrack, leg_length: float | None = None, *, causal: bool = False
+) -> FloatArray:
+    """Mid-hip height above the mid-ankle in leg lengths (see the module docstring).
+
+    ``leg_length`` (same units as the track) overrides the clip estimate. ``causal=True``
+    divides by :func:`causal_leg_length` instead (what counting uses, so that the live path can
+    compute the same signal frame by frame).
+    """
+    p = body_points(track)
+    height = _mid(p, "hip")[:, 1] - _mid(p, "ankle")[:, 1]
+    if causal and leg_length is None:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return height / causal_leg_length(leg_length_per_frame(track, p))
+    scale = leg_length if leg_length is not None else clip_leg_length(track, p)
+    if scale is None:
+        return np.full(track.n_frames, np.nan)
+    return height / scale
+
+
+def hip_height_torso_lengths(track: PoseTrack) -> FloatArray:
+    """Mid-hip height above the mid-ankle divided by the per-frame torso length."""
+    p = body_points(track)
+    torso = np.linalg.norm(_mid(p, "shoulder") - _mid(p, "hip"), axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (_mid(p, "hip")[:, 1] - _mid(p, "ankle")[:, 1]) / torso
+
+
+def foot_low_point(p: dict[str, FloatArray], side: str) -> FloatArray:
+    """Height of the lowest of ankle, heel and foot index (NaN-aware)."""
+    stacked = np.stack([p[f"{side}_{n}"][:, 1] for n in ("ankle", "heel", "foot_index")])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN frames stay NaN
+        return np.nanmin(stacked, axis=0)
+
+
+def foot_lift_leg_lengths(
+    track: PoseTrack, leg_length: float | None = None
+) -> dict[str, FloatArray]:
+    """Per stance side: height of the other foot above this side's foot, in leg lengths."""
+    p = body_points(track)
+    scale = leg_length if leg_length is not None else clip_leg_length(track, p)
+    n = track.n_frames
+    if scale is None:
+        return {s: np.full(n, np.nan) for s in SIDES}
+    low = {s: foot_low_point(p, s) for s in SIDES}
+    return {
+        "left": (low["right"] - low["left"]) / scale,
+        "right": (low["left"] - low["right"]) / scale,
+    }
+
+
+def standing_on(track: PoseTrack, side: str, p: dict[str, FloatArray] | None = None) -> FloatArray:
+    """Per frame, whether the posture is upright on ``side``'s leg (boolean as float, NaN unknown).
+
+    Upright: the trunk within 40 deg of vertical, and this leg's hip above its foot by at least
+    0.75 leg lengths (excludes sitting and lying, where a lifted foot is not single-leg stance).
+    """
+    p = body_points(track) if p is None else p
+    scale = clip_leg_length(track, p)
+    n = track.n_frames
+    if scale is None:
+        return np.full(n, np.nan)
+    trunk = _mid(p, "shoulder") - _mid(p, "hip")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        trunk_tilt = np.degrees(np.arctan2(np.abs(trunk[:, 0]), trunk[:, 1]))
+        hip_above_foot = (p[f"{side}_hip"][:, 1] - foot_low_point(p, side)) / scale
+    ok = np.isfinite(trunk_tilt) & np.isfinite(hip_above_foot)
+    out = np.where(ok, (trunk_tilt < 40.0) & (hip_above_foot > 0.75), np.nan)
+    return out.astype(np.float64)
+
+
+def angle_signal(kin: Kinematics, base: str, side: str) -> tuple[FloatArray, str | None]:
+    """A kinematics angle for ``side`` ("left", "right", "both" = NaN-aware mean, or axial).
+
+    Returns the array and the reason when the angle is unavailable in this view.
+    """
+    if base in AXIAL_ANGLES:
+        return kin.angles_deg[base], kin.unavailable.get(base)
+    if side == "both":
+        left, right = kin.angles_deg[f"left_{base}"], kin.angles_deg[f"right_{base}"]
+        reason = kin.unavailable.get(f"left_{base}")
+        with np.errstate(invalid="ignore"):
+            both = np.where(
+                np.isfinite(left) & np.isfinite(right),
+                0.5 * (left + right),
+                np.where(np.isfinite(left), left, right),
+            )
+        return both, reason
+    name = f"{side}_{base}"
+    return kin.angles_deg[name], kin.unavailable.get(name)
+
+
+def distance_signal(
+    name: str,
+    track: PoseTrack,
+    side: str,
+    leg_length: float | None = None,
+    *,
+    causal: bool = False,
+) -> FloatArray:
+    if name == "hip_height_leg_lengths":
+        return hip_height_leg_lengths(track, leg_length, causal=causal)
+    if name == "hip_height_torso_lengths":
+        return hip_height_torso_lengths(track)
+    if name == "foot_lift_leg_lengths":
+        lifts = foot_lift_leg_lengths(track, leg_length)
+        if side == "both":
+            return np.fmax(lifts["left"], lifts["right"])
+        return lifts[side]
+    raise KeyError(name)
+
+
+def get_signal(
+    name: str,
+    side: str,
+    kin: Kinematics,
+    track: PoseTrack,
+    leg_length: float | None = None,
+    *,
+    causal: bool = False,
+) -> tuple[FloatArray, str | None]:
+    """Resolve a driving/form signal name to an array (and an unavailability reason).
+
+    ``causal=True`` asks for the version the counting uses (only past frames).
+    """
+    if name in DISTANCE_SIGNALS:
+        values = distance_signal(name, track, side, leg_length, causal=causal)
+        if not np.any(np.isfinite(values)):
+            return values, "hips, knees or ankles not visible in any frame"
+        return values, None
+    return angle_signal(kin, name, side)
+
+
+def robust_range(x: FloatArray, lo: float = 5.0, hi: float = 95.0) -> float:
+    """Percentile range of the finite samples (0 when there are none)."""
+    finite = x[np.isfinite(x)]
+    if finite.size < 3:
+        return 0.0
+    a, b = np.percentile(finite, [lo, hi])
+    return float(b - a)
+
+
+def choose_sides(
+    left: FloatArray,
+    right: FloatArray,
+    min_amplitude: float,
+    working_side: str | None,
+) -> tuple[str, list[str], str | None]:
+    """Which side(s) worked, from the two sides' signals.
+
+    Returns ``(working_side, count_on, note)``: ``count_on`` lists the signals to count on
+    (``"left"``, ``"right"`` or ``"both"`` = the mean of the sides). Rules: a given
+    ``working_side`` wins (``"both"`` counts on the mean if the sides move together, else each
+    side separately); otherwise the side with the larger robust range, unless the other side
+    moved at least half as much — then both, on the mean when the sides move together
+    (correlation > 0.5: a bilateral movement) or separately (alternating sides).
+    """
+    r_left, r_right = robust_range(left), robust_range(right)
+    together = _correlated(left, right)
+    if working_side in ("left", "right"):
+        return working_side, [working_side], None
+    larger = "left" if r_left >= r_right else "right"
+    big, small = max(r_left, r_right), min(r_left, r_right)
+    if working_side != "both" and (big < min_amplitude or small < 0.5 * big):
+        return larger, [larger], None
+    if together:
+        return "both", ["both"], None
+    return (
+        "both",
+        ["left", "right"],
+        "both sides moved but not together: reps are counted on each side separately",
+    )
+
+
+def _correlated(a: FloatArray, b: FloatArray) -> bool:
+    ok = np.isfinite(a) & np.isfinite(b)
+    if np.count_nonzero(ok) < 10:
+        return False
+    x, y = a[ok], b[ok]
+    if np.std(x) == 0 or np.std(y) == 0:
+        return False
+    return bool(np.corrcoef(x, y)[0, 1] > 0.5)

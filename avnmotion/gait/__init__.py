@@ -1,0 +1,156 @@
+"""Gait analysis: events, temporal-spatial parameters, symmetry, cycle curves and flags.
+
+:func:`analyze_gait` is the entry point the pipeline calls with a conditioned track (gated,
+gap-filled, 6 Hz zero-phase low-passed) and its kinematics. Everything is vectorised over
+frames; loops run over events, steps and strides only.
+
+Modules
+-------
+geometry
+    Walking-direction coordinates and walking passes (turns, direction changes).
+events
+    :class:`~avnmotion.gait.events.ZeniEventDetector` (side view, 3-D) and
+    :class:`~avnmotion.gait.events.FootVelocityEventDetector` (front view).
+parameters
+    Steps and strides, per-side summaries, cadence and speed.
+symmetry
+    Symmetry indices (Robinson et al. 1987).
+cycles
+    Angles normalised to 0-100 % of the gait cycle.
+deviations
+    Clinician flags (antalgic, Trendelenburg, Duchenne, hip extension, short step).
+validation
+    Helpers for the motion-capture validation (conditioning, projection, scoring).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from avnmotion.errors import AvnInputError
+from avnmotion.gait.cycles import gait_curves
+from avnmotion.gait.deviations import gait_flags
+from avnmotion.gait.events import (
+    FootVelocityEventDetector,
+    ZeniEventDetector,
+    detect_events,
+)
+from avnmotion.gait.geometry import details as coordinate_details
+from avnmotion.gait.geometry import gait_coordinates
+from avnmotion.gait.parameters import compute_parameters, tables
+from avnmotion.gait.symmetry import compute_symmetry
+from avnmotion.kinematics import Kinematics
+from avnmotion.result import Flag, GaitResult
+from avnmotion.track import PoseTrack
+
+MIN_STRIDES = 2
+
+
+def analyze_gait(
+    track: PoseTrack,
+    kin: Kinematics,
+    *,
+    height_m: float | None = None,
+    affected_side: str | None = None,
+    symmetry_cutoff_pct: float = 10.0,
+) -> tuple[GaitResult, list[Flag]]:
+    """Analyse a walking track.
+
+    Parameters
+    ----------
+    track
+        Conditioned pose track (video in image coordinates, or a 3-D laboratory track).
+    kin
+        Its kinematics (:func:`avnmotion.kinematics.compute_kinematics`).
+    height_m
+        Subject height; converts video lengths to metres (otherwise leg lengths only).
+    affected_side
+        ``"left"`` or ``"right"``: mentioned in the flags' messages, never used to pick sides.
+    symmetry_cutoff_pct
+        ``|SI|`` above this is reported as asymmetric.
+
+    Returns
+    -------
+    GaitResult, list[Flag]
+        With fewer than two complete strides the result lists the events found, a warning
+        ``"not enough strides: ..."`` and null parameters, and no flags.
+    """
+    if affected_side not in (None, "left", "right"):
+        raise AvnInputError(f"affected_side must be 'left' or 'right', got {affected_side!r}")
+    if height_m is not None and not 0.5 <= height_m <= 2.5:
+        raise AvnInputError(f"height must be between 0.5 and 2.5 m, got {height_m:g}")
+    if symmetry_cutoff_pct <= 0:
+        raise AvnInputError("the symmetry cutoff must be positive")
+
+    coords = gait_coordinates(track, kin)
+    detector: Any
+    if coords.mode == "front":
+        detector = FootVelocityEventDetector().detect(track, kin, coords)
+    else:
+        detector = ZeniEventDetector().detect(track, kin, coords)
+    warnings: list[str] = []
+    if coords.mode == "front":
+        warnings.append(
+            "front view: gait events from foot stillness in the image are not validated "
+            "against force plates; step lengths are not measured"
+        )
+    events = detector.detected_
+    params = compute_parameters(events, coords, kin, height_m=height_m)
+    info: dict[str, Any] = {
+        "detector": type(detector).__name__,
+        **coordinate_details(coords),
+        "dropped_events": detector.dropped_reasons_,
+        "notes": params.notes,
+    }
+    n_complete = params.n_complete_strides
+    if n_complete < MIN_STRIDES:
+        per_side = {s: params.summaries[s].n_strides for s in ("left", "right")}
+        warnings.append(
+            f"not enough strides: {n_complete} complete stride(s) found "
+            f"(left {per_side['left']}, right {per_side['right']}; {len(events)} events); "
+            f"at least {MIN_STRIDES} are needed for gait parameters"
+        )
+        result = GaitResult(
+            events=detector.events_,
+            events_dropped=detector.dropped_,
+            strides_used=n_complete,
+            walking_direction_changes=coords.direction_changes,
+            warnings=warnings,
+            details=info,
+        )
+        return result, []
+
+    symmetry = compute_symmetry(params, kin, cutoff_pct=symmetry_cutoff_pct)
+    flags = gait_flags(
+        params, symmetry, kin, cutoff_pct=symmetry_cutoff_pct, affected_side=affected_side
+    )
+    info.update(tables(params, kin))
+    result = GaitResult(
+        events=detector.events_,
+        events_dropped=detector.dropped_,
+        cadence_steps_per_min=params.cadence_steps_per_min,
+        gait_speed_m_per_s=params.gait_speed_m_per_s,
+        gait_speed_leg_lengths_per_s=params.gait_speed_leg_lengths_per_s,
+        left=params.summaries["left"],
+        right=params.summaries["right"],
+        symmetry=symmetry,
+        cycles=gait_curves(kin, params.strides),
+        strides_used=n_complete,
+        walking_direction_changes=coords.direction_changes,
+        warnings=warnings,
+        details=info,
+    )
+    return result, flags
+
+
+__all__ = [
+    "FootVelocityEventDetector",
+    "ZeniEventDetector",
+    "analyze_gait",
+    "compute_parameters",
+    "compute_symmetry",
+    "detect_events",
+    "gait_coordinates",
+    "gait_curves",
+    "gait_flags",
+]

@@ -1,0 +1,305 @@
+"""The live page in a real browser: fake camera -> WebSocket -> the count on screen.
+
+Headless Chromium (Debian's ``chromium``; pip ``playwright`` pointed at it, no browser
+download) gets a fake camera that plays an MJPEG file made at test time from a sample clip
+with at least 2 s of stillness at each end. The real service runs as a uvicorn subprocess on a
+free localhost port with a temporary SQLite database; a patient token is created through the
+API. The page must show the clip's true rep count at the end of the file's first pass (the
+fake camera loops the file).
+
+Skips with the reason when Chromium, playwright or a suitable clip is missing.
+Environment: ``AVNMOTION_CHROMIUM`` (browser binary, default ``/usr/bin/chromium``),
+``AVNMOTION_LIVE_SCREENSHOT`` (also save a screenshot of the page there).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = ROOT / "sample_videos"
+CHROMIUM = os.environ.get("AVNMOTION_CHROMIUM", "/usr/bin/chromium")
+#: Chromium plays MJPEG files at a fixed 30 frames per second.
+MJPEG_FPS = 30
+STILL_S = 2.0
+MAX_CLIP_S = 45.0
+
+pytestmark = pytest.mark.slow
+
+
+def make_app() -> Any:
+    """App factory for the uvicorn subprocess (includes the live router if main does not)."""
+    from api.main import create_app
+    from api.routes import live
+
+    app = create_app()
+    if not any(getattr(r, "path", "") == "/v1/live/ws" for r in app.routes):
+        app.include_router(live.router)
+    return app
+
+
+def _pick_clip() -> tuple[Path, dict[str, Any]] | None:
+    """A rep-exercise clip with an answer key, >= 2 s still at both ends; shortest first."""
+    from avnmotion.live import live_exercises
+
+    rep_ids = {e["id"] for e in live_exercises() if e["kind"] == "rep"}
+    best: tuple[float, Path, dict[str, Any]] | None = None
+    for video in sorted(SAMPLES.glob("*.mp4")):
+        key_path = video.with_suffix(".json")
+        if not key_path.exists():
+            continue
+        key = json.loads(key_path.read_text())
+        ex = key.get("exercise") or {}
+        if key.get("task") not in rep_ids or not ex.get("rep_count"):
+            continue
+        duration = float(key.get("duration_s") or 0.0)
+        reps = ex.get("reps") or []
+        starts = [r.get("start_s") for r in reps if r.get("start_s") is not None]
+        ends = [r.get("end_s") for r in reps if r.get("end_s") is not None]
+        if not starts or not ends or not 0 < duration <= MAX_CLIP_S:
+            continue
+        if min(starts) < STILL_S or duration - max(ends) < STILL_S:
+            continue
+        if best is None or duration < best[0]:
+            best = (duration, video, key)
+    return None if best is None else (best[1], best[2])
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _mjpeg(video: Path, out: Path) -> Path:
+    import imageio_ffmpeg
+
+    cmd = [
+        imageio_ffmpeg.get_ffmpeg_exe(),
+        "-v",
+        "error",
+        "-y",
+        "-i",
+        str(video),
+        "-vf",
+        f"fps={MJPEG_FPS},scale=640:-2",
+        "-q:v",
+        "4",
+        "-f",
+        "mjpeg",
+        str(out),
+    ]
+    subprocess.run(cmd, check=True, timeout=120)
+    return out
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    pytest.importorskip("uvicorn")
+    pytest.importorskip("websockets", reason="uvicorn needs websockets for WebSocket routes")
+    import httpx
+
+    from api.cli import create_user
+    from api.config import Settings
+
+    data = tmp_path_factory.mktemp("live-server")
+    env = dict(os.environ)
+    env.update(
+        {
+            "AVNMOTION_DATA_DIR": str(data),
+            "AVNMOTION_START_WORKER": "false",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    env.pop("AVNMOTION_DATABASE_URL", None)
+    _, clinician = create_user(
+        Settings(data_dir=data), name="Dr Browser", role="clinician", clinic="Browser clinic"
+    )
+    port = _free_port()
+    log = (data / "server.log").open("w")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "tests.browser.test_live_page:make_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/v1/live/exercises", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("server did not start: " + (data / "server.log").read_text())
+            time.sleep(0.3)
+        h = {"Authorization": f"Bearer {clinician}"}
+        r = httpx.post(f"{base}/v1/patients", json={"name": "Browser patient"}, headers=h)
+        assert r.status_code == 201, r.text
+        pid = r.json()["id"]
+        r = httpx.post(f"{base}/v1/patients/{pid}/users", json={"name": "BP"}, headers=h)
+        assert r.status_code == 201, r.text
+        yield {"base": base, "token": r.json()["token"], "clinician": clinician, "log": data}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def _launch(playwright: Any, chromium: str, mjpeg: Path | None) -> Any:
+    args = [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        "--autoplay-policy=no-user-gesture-required",
+    ]
+    if mjpeg is not None:
+        args.append(f"--use-file-for-fake-video-capture={mjpeg}")
+    return playwright.chromium.launch(executable_path=chromium, headless=True, args=args)
+
+
+def test_live_page_counts_the_clip_reps(
+    chromium: str, server: dict[str, Any], tmp_path: Path
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    picked = _pick_clip()
+    if picked is None:
+        pytest.skip(
+            "no rep-exercise clip with an answer key and 2 s of stillness at both ends in "
+            "sample_videos/ (make samples)"
+        )
+    video, key = picked
+    truth = int(key["exercise"]["rep_count"])
+    duration = float(key["duration_s"])
+    mjpeg = _mjpeg(video, tmp_path / f"{video.stem}.mjpeg")
+
+    with sync_playwright() as p:
+        browser = _launch(p, chromium, mjpeg)
+        try:
+            # The page's CSP forbids eval; Playwright's wait_for_function needs it.
+            page = browser.new_page(viewport={"width": 1100, "height": 900}, bypass_csp=True)
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(f"{server['base']}/live")
+            page.fill("#token", server["token"])
+            page.press("#token", "Tab")  # change event: checks the token
+            page.wait_for_function(
+                "document.querySelectorAll('#exercise option').length > 1", timeout=15_000
+            )
+            page.select_option("#exercise", key["task"])
+            page.wait_for_function(
+                "document.getElementById('status').textContent.startsWith('Ready')",
+                timeout=15_000,
+            )
+            t_start = time.monotonic()
+            page.click("#start")  # opens the fake camera: the file starts playing now
+            page.wait_for_function(
+                "document.getElementById('status').textContent.startsWith('Counting')",
+                timeout=30_000,
+            )
+            # Read the count over the first pass; the second pass cannot complete a rep
+            # before its own leading stillness is over.
+            counts: list[tuple[float, int]] = []
+            shot = None
+            while (elapsed := time.monotonic() - t_start) < duration + 1.0:
+                text = page.inner_text("#rep-count").strip()
+                counts.append((round(elapsed, 2), int(text or 0)))
+                if shot is None and elapsed > duration / 2:
+                    shot = tmp_path / "live_page.png"
+                    page.screenshot(path=str(shot))
+                time.sleep(0.2)
+            final = counts[-1][1]
+            fps = page.inner_text("#fps")
+            page.click("#stop")
+            page.wait_for_function(
+                "document.getElementById('status').textContent.startsWith('Saved')",
+                timeout=60_000,
+            )
+            status = page.inner_text("#status")
+            out = os.environ.get("AVNMOTION_LIVE_SCREENSHOT")
+            if out and shot is not None:
+                shutil.copy(shot, out)
+            assert not errors, errors
+        finally:
+            browser.close()
+    assert final == truth, f"page showed {final}, truth {truth}; counts {counts}; fps {fps}"
+    # Counting is monotonic within the pass, and the session was saved.
+    values = [c for _, c in counts]
+    assert values == sorted(values)
+    assert "Saved" in status
+
+
+def test_live_page_without_a_token_explains_what_to_do(
+    chromium: str, server: dict[str, Any]
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = _launch(p, chromium, None)
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 844}, bypass_csp=True)
+            page.goto(f"{server['base']}/live")
+            page.wait_for_function("document.querySelectorAll('#exercise option').length > 1")
+            page.click("#start")
+            assert "access code" in page.inner_text("#status").lower()
+            page.fill("#token", "avn_not-a-token")
+            page.press("#token", "Tab")
+            page.wait_for_function(
+                "document.getElementById('status').textContent.includes('not accepted')"
+            )
+            # Labels for every control; the count is announced politely.
+            for control in ("token", "exercise", "side"):
+                assert page.locator(f"label[for={control}]").count() == 1
+            assert page.get_attribute("#rep-count", "class") == "value"
+            live = page.locator(".readout.count")
+            assert live.get_attribute("aria-live") == "polite"
+            # Nothing wider than the phone screen.
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390
+        finally:
+            browser.close()

@@ -1,0 +1,146 @@
+"""Loading observations: the same movement judged against different protocols."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from avnmotion.exercises import analyze_exercise, loading_observations
+from avnmotion.kinematics import compute_kinematics
+from avnmotion.protocol import PatientProtocol, Precaution, default_precautions
+from tests.unit.test_exercise_poses import FPS, cosine_reps, side_points, to_track
+
+TODAY = dt.date(2026, 6, 1)
+
+
+def _knee_lift_track():
+    """Standing on the right leg, the left knee lifted to 105 deg hip flexion from 4 to 7 s."""
+    n = int(11 * FPS)
+    t = np.arange(n) / FPS
+    ramp = np.clip(np.minimum(t - 3.5, 7.5 - t) / 0.5, 0, 1)
+    hip = {"left": 105.0 * ramp, "right": 0.0}
+    knee = {"left": 100.0 * ramp, "right": 0.0}
+    return to_track(side_points(n, hip=hip, knee=knee), noise_px=0.5)
+
+
+def _analyze(track, protocol, exercise_id="rom_hip_flexion"):
+    kin = compute_kinematics(track)
+    return analyze_exercise(track, kin, kin, exercise_id, protocol=protocol, today=TODAY)
+
+
+PRE_COLLAPSE = PatientProtocol(
+    affected_side="right", stage="pre_collapse", weight_bearing="partial"
+)
+POSTERIOR = PatientProtocol(
+    affected_side="left",
+    stage="after_hip_replacement",
+    replacement_approach="posterior",
+    precautions=default_precautions("posterior", "left"),
+)
+EXPIRED = POSTERIOR.model_copy(
+    update={"precautions": default_precautions("posterior", "left", TODAY - dt.timedelta(days=1))}
+)
+
+
+def test_same_movement_different_protocols():
+    track = _knee_lift_track()
+    # Pre-collapse AVN, right side, partial weight bearing: standing on the right leg alone.
+    _, flags, _ = _analyze(track, PRE_COLLAPSE)
+    codes = [f.code for f in flags]
+    assert codes == ["weight_bearing_single_leg_affected"]
+    f = flags[0]
+    assert f.side == "right" and f.audience == "clinician" and f.unit == "s"
+    assert f.message.startswith("stood on the right leg alone for 3.")
+    assert f.value == pytest.approx(3.7, abs=0.3)  # foot off the ground from ~3.65 to ~7.35 s
+    assert len(f.intervals) == 1 and f.intervals[0].start_s == pytest.approx(3.6, abs=0.4)
+
+    # Posterior-approach replacement on the left: the flexion precaution, not weight bearing.
+    _, flags, _ = _analyze(track, POSTERIOR)
+    by_code = {(f.code, f.side): f for f in flags}
+    flex = by_code[("precaution_hip_flexion", "left")]
+    assert flex.severity == "warning" and flex.threshold == 90 and flex.unit == "deg"
+    assert flex.value == pytest.approx(105, abs=2)
+    assert flex.message.startswith("hip flexion 10")
+    assert "trunk-thigh angle, limit 90 (proxy: not pelvis-referenced)" in flex.message
+    assert flex.source.startswith("default precautions after posterior approach")
+    assert flex.intervals[0].start_s == pytest.approx(4.2, abs=0.4)
+    assert flex.intervals[0].end_s == pytest.approx(6.8, abs=0.4)
+    # Adduction needs the front view, rotation the seated test: said, not silently skipped.
+    not_assessable = [f for f in flags if f.code == "precaution_not_assessable"]
+    assert {f.severity for f in not_assessable} == {"info"}
+    messages = " ".join(f.message for f in not_assessable)
+    assert "hip adduction precaution" in messages and "front view" in messages
+    assert "hip internal rotation precaution" in messages and "seated" in messages
+    assert not any(f.code.startswith("weight_bearing") for f in flags)
+
+    # The same precautions past their end date raise nothing.
+    _, flags, _ = _analyze(track, EXPIRED)
+    assert flags == []
+    # No protocol, nothing to judge against.
+    _, flags, _ = _analyze(track, None)
+    assert flags == []
+
+
+def test_single_leg_stance_precaution_and_both_sides():
+    track = _knee_lift_track()
+    kin = compute_kinematics(track)
+    protocol = PatientProtocol(precautions=[Precaution(movement="single_leg_stance")])
+    flags, _ = loading_observations(track, kin, protocol, today=TODAY)
+    assert [(f.code, f.side) for f in flags] == [("precaution_single_leg_stance", "right")]
+
+
+def test_non_weight_bearing_flags_standing_on_both_feet():
+    n = int(6 * FPS)
+    track = to_track(side_points(n), noise_px=0.5)
+    kin = compute_kinematics(track)
+    protocol = PatientProtocol(affected_side="left", weight_bearing="non", stage="pre_collapse")
+    flags, _ = loading_observations(track, kin, protocol, today=TODAY)
+    assert [f.code for f in flags] == ["weight_bearing_both_feet"]
+    assert flags[0].value == pytest.approx(6.0, abs=0.2)
+
+
+def _sit_down_track(sit_s):
+    """Standing, then sitting down in ``sit_s`` seconds (fast = dropping into the chair)."""
+    s, _ = cosine_reps([1.0], up_s=0.001, top_s=2.0, down_s=sit_s, rest_s=2.0, lead_s=0.0)
+    knee = 90 * (1 - s)
+    lean = 10 * (1 - s)
+    return to_track(side_points(s.size, hip=knee + lean, knee=knee, trunk_lean=lean))
+
+
+def test_impact_and_fast_lowering_only_for_avn_without_replacement():
+    fast = _sit_down_track(0.25)
+    avn = PatientProtocol(affected_side="right", stage="pre_collapse")
+    _, flags, _ = _analyze(fast, avn, "sit_to_stand")
+    codes = {f.code for f in flags}
+    assert codes == {"impact", "fast_uncontrolled_loading"}
+    assert all(f.intervals for f in flags)
+    # After replacement these are not the concern; a controlled sit-down raises nothing.
+    after = PatientProtocol(affected_side="right", stage="after_hip_replacement")
+    assert _analyze(fast, after, "sit_to_stand")[1] == []
+    assert _analyze(_sit_down_track(1.5), avn, "sit_to_stand")[1] == []
+
+
+def test_rotation_precaution_is_assessable_in_the_seated_test():
+    n = int(6 * FPS)
+    from tests.unit.test_exercise_poses import blank_track, make_kin
+
+    rot = 20 * np.sin(np.linspace(0, 2 * np.pi, n))
+    kin = make_kin(
+        n, "front", left_hip_internal_rotation_deg=rot, right_hip_internal_rotation_deg=0 * rot
+    )
+    protocol = PatientProtocol(
+        precautions=[Precaution(movement="hip_internal_rotation", limit_deg=10, side="left")]
+    )
+    flags, _ = loading_observations(blank_track(n), kin, protocol, today=TODAY)
+    assert [f.code for f in flags] == ["precaution_hip_internal_rotation"]
+    assert flags[0].value == pytest.approx(20, abs=0.5)
+
+
+def test_approach_without_precautions_is_a_warning_not_a_default():
+    protocol = PatientProtocol(replacement_approach="anterior", affected_side="left")
+    track = _knee_lift_track()
+    _, flags, warnings = _analyze(track, protocol)
+    assert flags == []
+    assert any("defaults are not applied" in w for w in warnings)
