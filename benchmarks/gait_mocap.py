@@ -86,6 +86,29 @@ def run() -> list[dict[str, object]]:
     return rows
 
 
+def summary() -> dict[str, object]:
+    """Flat figures for ``make bench``: event MAE over every matched event of every trial."""
+    if not MOCAP.is_dir():
+        return {"gait_mocap_skipped": f"motion-capture data not found at {MOCAP}"}
+    rows = run()
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "gait_mocap.json").write_text(json.dumps(rows, indent=1) + "\n")
+    (OUT / "gait_mocap.md").write_text("# Gait events vs motion-capture truth\n\n" + markdown(rows))
+    errors_ms = [
+        abs(e["error_ms"])  # type: ignore[index]
+        for r in rows
+        for e in r["events"]  # type: ignore[attr-defined]
+        if e["error_ms"] is not None
+    ]
+    frames = [r["max_error_frames"] for r in rows if r["max_error_frames"] is not None]
+    return {
+        "gait_event_mae_ms": round(sum(errors_ms) / len(errors_ms), 2) if errors_ms else None,
+        "gait_event_max_error_frames": round(max(frames), 2) if frames else None,  # type: ignore[type-var]
+        "gait_event_n": len(errors_ms),
+        "gait_mocap_table": "benchmarks/results/gait_mocap.md",
+    }
+
+
 def markdown(rows: list[dict[str, object]]) -> str:
     lines = [
         "| trial | mode | rate Hz | events | matched | within 1 frame | MAE ms | bias ms "

@@ -17,35 +17,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from avnmotion.kinematics import pelvis_frame_3d
-from avnmotion.signal import DEFAULT_MAX_GAP_S, fill_gaps, lowpass_zero_phase
 from avnmotion.track import LANDMARK_INDEX, PoseTrack
 
 FloatArray = NDArray[np.float64]
 EventTable = dict[tuple[str, str], list[float]]
 
 
-def condition_track(
-    track: PoseTrack, cutoff_hz: float = 6.0, max_gap_s: float = DEFAULT_MAX_GAP_S
-) -> PoseTrack:
-    """Gap-fill and zero-phase low-pass a track as the analysis pipeline does.
+def condition_track(track: PoseTrack) -> PoseTrack:
+    """The filtered track exactly as :func:`avnmotion.pipeline.analyze_track` conditions it."""
+    from avnmotion.pipeline import condition_track as pipeline_conditioning
 
-    Short interior gaps (``max_gap_s``) are linearly filled, then every coordinate is
-    low-passed (4th-order Butterworth, forward-backward, ``cutoff_hz``).
-    """
-    fs = track.sampling_rate_hz
-    max_gap = max(1, round(max_gap_s * fs))
-    changes: dict[str, Any] = {}
-    for name in ("image_xyz", "world_xyz"):
-        arr = getattr(track, name)
-        if arr is None:
-            continue
-        filled, _ = fill_gaps(arr.astype(np.float64), max_gap)
-        changes[name] = lowpass_zero_phase(filled, fs, cutoff_hz).astype(np.float32)
-    coords = changes.get("image_xyz", changes.get("world_xyz"))
-    assert coords is not None
-    finite = np.isfinite(coords[..., 0])
-    vis = np.where(finite, np.maximum(track.visibility, 1.0 * finite), 0.0).astype(np.float32)
-    return track.with_(visibility=vis, presence=vis.copy(), **changes)
+    return pipeline_conditioning(track).filtered
 
 
 def project_to_camera(
