@@ -92,16 +92,29 @@ def sem_for_gait(parameter: str) -> Sem | None:
     return None
 
 
+#: Test-result keys and test names that measure a kinematics angle under another name.
+ANGLE_ALIASES = {
+    "hip_rotation": "hip_internal_rotation",
+    "internal_rotation": "hip_internal_rotation",
+    "external_rotation": "hip_internal_rotation",
+}
+
+
 def sem_for_test(task: str, key: str, unit: str) -> Sem | None:
     """SEM for a value in a ROM or function test result (``key`` is its leaf name)."""
     if unit == "deg":
-        # rom_hip_flexion -> hip_flexion; a key naming the angle wins over the task name.
+        if key == "total_arc_deg":  # internal + external: two independent errors
+            one = sem_for_test(task, "internal_rotation_deg", unit)
+            if one is None:
+                return None
+            return _p(one.value * math.sqrt(2), "deg", f"sqrt(2) x ({one.derivation})")
+        # A key naming the angle wins over the test name (rom_hip_flexion -> hip_flexion).
         for candidate in (key, task.removeprefix("rom_")):
             for side in ("left_", "right_"):
                 candidate = candidate.removeprefix(side)
             for suffix in ("_max_deg", "_min_deg", "_range_deg", "_peak_deg", "_deg"):
                 candidate = candidate.removesuffix(suffix)
-            sem = angle_sem(candidate)
+            sem = angle_sem(ANGLE_ALIASES.get(candidate, candidate))
             if sem is not None:
                 return sem
         return None

@@ -123,20 +123,39 @@ def _number(v: Any) -> float | None:
     return float(v)
 
 
-def _leaves(data: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], float]]:
-    if isinstance(data, dict):
-        for k, v in data.items():
-            yield from _leaves(v, (*path, str(k)))
-    elif (num := _number(data)) is not None and path:
-        yield path, num
-
-
 def _side_of(path: Iterable[str]) -> str | None:
     for part in path:
         for side in ("left", "right", "both"):
             if part == side or part.startswith(side + "_"):
                 return side
     return None
+
+
+#: Bookkeeping numbers in a test result that are not outcomes (times within the clip etc.).
+NOT_OUTCOMES = {"start_s", "end_s", "window_s", "sustained_s", "uncertainty_deg"}
+
+
+def _test_values(test: dict[str, Any]) -> Iterator[tuple[tuple[str, ...], str, float]]:
+    """Outcome values of a ROM/function ``test_result``: per side when it has sides (never the
+    best-of-sides ``value``, which would mix sides), else its ``value`` in its ``unit``, plus
+    other top-level values whose name carries a unit."""
+    sides = test.get("sides")
+    if isinstance(sides, dict) and sides:
+        for side, entry in sides.items():
+            if not isinstance(entry, dict) or entry.get("available") is False:
+                continue
+            for key, raw in entry.items():
+                unit, value = _unit(key), _number(raw)
+                if unit and value is not None and key not in NOT_OUTCOMES:
+                    yield (str(side), key), unit, value
+    elif (value := _number(test.get("value"))) is not None:
+        yield ("value",), str(test.get("unit") or ""), value
+    for key, raw in test.items():
+        if key in ("value", "sides") or key in NOT_OUTCOMES:
+            continue
+        unit, value = _unit(key), _number(raw)
+        if unit and value is not None:
+            yield (key,), unit, value
 
 
 def measures_of(result: dict[str, Any]) -> list[Value]:
@@ -147,15 +166,12 @@ def measures_of(result: dict[str, Any]) -> list[Value]:
     test = exercise.get("test_result")
     if isinstance(test, dict):
         kind = "rom_test" if task.startswith("rom_") else "function_test"
-        for path, value in _leaves(test):
-            unit = _unit(path[-1])
-            if unit is None:
-                continue  # counts of frames, confidences etc. are not outcome measures
-            name = "/".join(path)
+        for path, unit, value in _test_values(test):
+            key = path[-1] if path[-1] != "value" else str(test.get("measure") or "value")
             out.append(Value(
-                measure=f"{task}/{name}", label=f"{task} {' '.join(path)}", kind=kind,
-                task=task, side=_side_of(path), unit=unit, value=value,
-                sem=mdc.sem_for_test(task, path[-1], unit),
+                measure=f"{task}/{'/'.join(path)}", label=f"{task} {' '.join(path)}",
+                kind=kind, task=task, side=_side_of(path), unit=unit, value=value,
+                sem=mdc.sem_for_test(task, key, unit),
             ))
     gait = result.get("gait")
     if task == "gait" and isinstance(gait, dict):

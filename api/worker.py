@@ -194,9 +194,11 @@ class JobRunner:
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if tasks:
+            # Bounded: a stuck task must not block the server's shutdown.
+            _, pending = await asyncio.wait(tasks, timeout=10)
+            if pending:
+                log.warning("%d job-runner tasks did not stop in time", len(pending))
         pool, self._pool = self._pool, None
         if pool is not None:
             procs = list((getattr(pool, "_processes", None) or {}).values())
@@ -379,7 +381,7 @@ class JobRunner:
 
     async def _dispatch_loop(self) -> None:
         assert self._wake is not None
-        while True:
+        while not self._stopping:
             try:
                 free = self.settings.workers - len(self._running)
                 if free > 0 and self._pool is not None:
@@ -389,8 +391,10 @@ class JobRunner:
                 raise
             except Exception:  # a DB hiccup must not kill the dispatcher; retry next tick
                 log.exception("dispatcher error")
+            # Not asyncio.wait_for: on 3.11 it can swallow a cancel that races the wake-up.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+                async with asyncio.timeout(1.0):
+                    await self._wake.wait()
             self._wake.clear()
 
     def _submit(self, spec: dict[str, Any]) -> None:
@@ -519,7 +523,7 @@ class JobRunner:
 
     # progress and maintenance
     async def _progress_loop(self) -> None:
-        while True:
+        while not self._stopping:
             await asyncio.sleep(0.25)
             latest: dict[str, tuple[int, float]] = {}
             while True:
@@ -556,7 +560,7 @@ class JobRunner:
 
     async def _maintenance_loop(self) -> None:
         interval = max(0.2, min(self.settings.job_lease_s / 3, 10.0))
-        while True:
+        while not self._stopping:
             await asyncio.sleep(interval)
             try:
                 await asyncio.to_thread(self._heartbeat)

@@ -399,6 +399,7 @@ class Kinematics:
     angles_deg: dict[str, FloatArray]
     unavailable: dict[str, str] = field(default_factory=dict)
     direction_sign: FloatArray | None = None
+    frames_off_view: int = 0
 
     def angle(self, name: str) -> FloatArray:
         return self.angles_deg[name]
@@ -471,10 +472,14 @@ def compute_kinematics(
         computed.update({k: v for k, v in frontal.items() if k not in computed})
 
     n = track.n_frames
+    # Frames filmed from the other plane's view (the subject turning to face the camera in a
+    # side-view clip, or side-on in a front-view clip) would give distorted numbers: NaN.
+    other_view = {"side": "front", "front": "side"}.get(use_view)
+    off_view = per_frame == other_view if other_view else np.zeros(n, dtype=bool)
     for name in all_angle_names():
         base = base_angle_name(name)
         if name in computed:
-            angles[name] = computed[name]
+            angles[name] = np.where(off_view, np.nan, computed[name])
         else:
             plane = PER_SIDE_ANGLES.get(base) or AXIAL_ANGLES.get(base) or "sagittal"
             angles[name] = np.full(n, np.nan)
@@ -494,6 +499,7 @@ def compute_kinematics(
         angles_deg=angles,
         unavailable=unavailable,
         direction_sign=direction,
+        frames_off_view=int(np.count_nonzero(off_view)),
     )
 
 

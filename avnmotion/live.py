@@ -629,21 +629,25 @@ _NOT_VISIBLE_CUE = "Step back so the camera can see your whole body."
 
 
 def live_exercises() -> list[dict[str, Any]]:
-    """Exercises that can be followed live (counted reps or timed holds), for pickers."""
+    """Exercises and tests that can be followed live (counted reps or timed holds).
+
+    ``kind`` is what the display counts (``"rep"`` or ``"hold"``), ``category`` the registry
+    kind (``rep``, ``hold``, ``rom_test``, ``timed_test``): tests are counted live and their
+    test result comes with the saved analysis.
+    """
     from avnmotion.exercises.registry import EXERCISES
 
     out = []
     for d in EXERCISES.values():
         if d.counting is None and d.hold is None:
-            continue
-        if d.kind not in ("rep", "hold"):
-            continue
+            continue  # delegated and stance-time tests: nothing to count as it happens
         views = list(d.view_names)
         out.append(
             {
                 "id": d.id,
                 "name": d.title,
-                "kind": d.kind,
+                "kind": "hold" if d.counting is None else "rep",
+                "category": d.kind,
                 "view": views[0] if len(views) == 1 else None,
                 "instructions": _view_instruction(views),
             }
@@ -699,11 +703,10 @@ class LiveCounter:
         from avnmotion.exercises.registry import get_definition
 
         d = get_definition(task)
-        if (d.counting is None and d.hold is None) or d.kind not in ("rep", "hold"):
+        if d.counting is None and d.hold is None:
             ids = ", ".join(e["id"] for e in live_exercises())
             raise AvnInputError(
-                f"{task} is a {d.kind.replace('_', ' ')} without live counting; live exercises: "
-                f"{ids}"
+                f"{task} is a {d.kind.replace('_', ' ')} with nothing to count live; live: {ids}"
             )
         if view is not None and view not in d.view_names:
             raise AvnInputError(
@@ -735,9 +738,10 @@ class LiveCounter:
         self.hold_trackers: dict[str, HoldTracker] = {}
         self._hold_filters: dict[str, sig.CausalLowpass] = {}
         self.chooser: SideChooser | None = None
-        self._leg_q = RunningQuantile(1.0, n_bins=20001)
+        from avnmotion.exercises.signals import CausalLegLength
+
+        self._leg = CausalLegLength()
         self.reps: list[LiveRep] = []
-        self._rep_by_key: dict[tuple[str, int], LiveRep] = {}
         self._pending_refine: dict[str, list[LiveRep]] = {}
         self._last_event_end: dict[str, int] = {}
         self.flags: list[dict[str, Any]] = []
@@ -915,11 +919,9 @@ class LiveCounter:
             return {"left": left, "right": right, "both": both}
         from avnmotion.exercises.signals import distance_signal, leg_length_per_frame
 
-        leg = float(leg_length_per_frame(one)[0])
-        self._leg_q.add(leg)
-        scale = self._leg_q.percentile(90.0)
-        if scale is None or scale <= 0:
-            return dict.fromkeys(self.counters or self.hold_trackers, math.nan)
+        # The causal leg-length scale of the offline counting (running maximum of a trailing
+        # median), frame by frame.
+        scale = self._leg.update(float(leg_length_per_frame(one)[0]))
         sides = ("left", "right", "both") if drive.side == "working" else ("both",)
         with np.errstate(invalid="ignore", divide="ignore"):
             return {s: float(distance_signal(base, one, s, scale)[0]) for s in sides}
@@ -1031,7 +1033,7 @@ class LiveCounter:
         if upper <= lower:
             return
         track, kin, a = self._segment(lower - pad, upper + pad)
-        scale = self._leg_q.percentile(90.0) if not drive.is_angle else None
+        scale = None if drive.is_angle or not math.isfinite(self._leg.value) else self._leg.value
         with np.errstate(invalid="ignore", divide="ignore"):
             y = get_signal(drive.name, rep.channel, kin, track, scale)[0]
         shifted = replace(

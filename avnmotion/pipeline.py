@@ -272,6 +272,11 @@ def analyze_track(
             f"camera view {kin.view} in only {kin.view_confidence:.0%} of frames; angles from "
             "other frames may be distorted"
         )
+    if kin.frames_off_view:
+        warnings.append(
+            f"{kin.frames_off_view} frames were filmed from another view than the clip's "
+            f"{kin.view} view (e.g. turning); their joint angles are left out"
+        )
     partly = _partly_visible_warning(cond.raw)
     if partly:
         warnings.append(partly)

@@ -135,7 +135,8 @@ def _state(app: Any) -> _LiveState:
 class LiveExercise(BaseModel):
     id: str
     name: str
-    kind: str = Field(description="reps, hold or test")
+    kind: str = Field(description="What the display counts: rep or hold.")
+    category: str = Field(description="Registry kind: rep, hold, rom_test or timed_test.")
     view: str | None = Field(None, description="Camera view the exercise is filmed from.")
     instructions: str | None = None
 
@@ -364,13 +365,14 @@ async def _run_session(ws: WebSocket, app: Any, state: _LiveState, grant: Ticket
 
     settings = app.state.settings
     loop = asyncio.get_running_loop()
-    with app.state.sessionmaker() as db:
-        patient = db.get(Patient, grant.patient_id)
-        protocol_data = dict(patient.protocol or {}) if patient is not None else {}
-    protocol = PatientProtocol.model_validate(protocol_data) if protocol_data else None
-    affected = protocol.affected_side if protocol and protocol.affected_side != "both" else None
 
     def make() -> LiveSession:
+        # The patient's protocol: loading observations are judged against it (clinician only).
+        with app.state.sessionmaker() as db:
+            patient = db.get(Patient, grant.patient_id)
+            protocol_data = dict(patient.protocol or {}) if patient is not None else {}
+        protocol = PatientProtocol.model_validate(protocol_data) if protocol_data else None
+        affected = protocol.affected_side if protocol and protocol.affected_side != "both" else None
         return LiveSession(
             grant.task,
             model_path=settings.pose_model,
@@ -475,7 +477,12 @@ async def _process(
             )
             slot.stop(disconnected=False)
             return None
-        update = await loop.run_in_executor(state.pool, _process_jpeg, session, ts_ms, jpeg)
+        try:
+            update = await loop.run_in_executor(state.pool, _process_jpeg, session, ts_ms, jpeg)
+        except Exception:
+            log.exception("live frame analysis failed")
+            slot.stop(disconnected=False)
+            return "the analysis failed; the session was ended and what was counted is saved"
         if update is None:
             continue  # undecodable frame: skip it
         update["dropped"] = slot.dropped

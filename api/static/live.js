@@ -15,6 +15,7 @@
     start: $("start"), stop: $("stop"), video: $("video"), overlay: $("overlay"),
     wrap: $("video-wrap"), placeholder: $("placeholder"), count: $("rep-count"),
     set: $("set-index"), holdBox: $("hold-box"), hold: $("hold"), cue: $("cue"),
+    countLabel: $("count-label"), holdLabel: $("hold-label"),
     status: $("status"), fps: $("fps"),
   };
 
@@ -31,6 +32,7 @@
   let maxFps = 15;
   let lastSendAt = 0;
   let shownCount = -1;
+  let kind = "rep";
   const grab = document.createElement("canvas");
 
   function setStatus(text) { el.status.textContent = text; }
@@ -152,18 +154,26 @@
       else if (data.type === "notice") setStatus(data.message);
     };
     ws.onclose = () => {
-      if (running) setStatus("Connection lost. Your session so far has been saved if anything was counted.");
+      if (running) {
+        setStatus("Connection lost. Your session so far has been saved if anything was counted.");
+        finish();
+      }
       stopLoop();
     };
   }
 
   function onReady(data) {
     edges = data.skeleton_edges || [];
+    kind = data.kind || "rep";
     maxFps = data.max_fps || 15;
     running = true;
+    document.body.classList.add("running");
     sent = 0; answered = 0; lastAnswerAt = performance.now(); shownCount = -1;
     el.stop.disabled = false;
     el.holdBox.hidden = data.kind !== "hold";
+    el.countLabel.textContent = data.kind === "hold" ? "Holds" : "Reps";
+    el.holdLabel.textContent = data.hold_target_s ? "Hold (aim " + data.hold_target_s + " s)" : "Hold";
+    el.count.textContent = "0";
     setStatus("Counting: " + data.name + ".");
     el.stop.focus();
     requestAnimationFrame(loop);
@@ -193,12 +203,14 @@
     const n = data.live_rep_count !== undefined && data.live_rep_count !== null
       ? data.live_rep_count : shownCount;
     setStatus(data.analysis_id
-      ? "Saved. You did " + n + " reps. Your therapist can see this session."
+      ? "Saved. You did " + n + (kind === "hold" ? " holds" : " reps")
+        + ". Your therapist can see this session."
       : (data.reason || "Nothing was saved."));
     finish();
   }
 
   function finish() {
+    document.body.classList.remove("running");
     stopLoop();
     closeCamera();
     el.start.disabled = false;

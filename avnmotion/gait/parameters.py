@@ -19,7 +19,7 @@ step width             3-D: lateral distance between the planted heels (this hee
                        between the heels at ``FS_A`` divided by that frame's hip-to-ankle
                        distance (both scale alike with the distance to the camera), so in
                        leg lengths, and in metres only with the height
-cadence                60 / mean step time, steps per minute
+cadence                60 / median step time within passes, steps per minute
 gait speed             mean stride length (sum of two consecutive step lengths) / mean stride
                        time; this also holds on a treadmill, where the pelvis does not move
 =====================  ====================================================================
@@ -378,7 +378,9 @@ def compute_parameters(
         )
 
     all_steps = [s.step_time_s for s in steps]
-    cadence = 60.0 / float(np.mean(all_steps)) if all_steps else None
+    # Median, not mean: a missed event or a slower step into a turn makes a few long steps,
+    # and cadence is a steady-state straight-walking measure.
+    cadence = 60.0 / float(np.median(all_steps)) if all_steps else None
     speed_units = _gait_speed(steps, strides)
     return GaitParameters(
         steps=steps,

@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from scipy.ndimage import gaussian_filter1d
+
 from avnmotion.synth.angles import joint_angles
 from avnmotion.synth.motion import (
     SIDE_SIGN,
@@ -37,6 +39,7 @@ from avnmotion.synth.motion import (
     _unit,
     body_pose,
     fk_leg,
+    foot_lowest_height,
     heading_vec,
     leg_ik,
     rot_x,
@@ -246,6 +249,22 @@ def assemble(
     return body_pose(subj, T, pel, r_pel, r_tr, r_head, legs, arms, basis)
 
 
+def _ground(pose: Pose, subj: Subject, side: str) -> Pose:
+    """Translate the body vertically so the support foot's (or the lower foot's, for
+    ``"both"``) lowest shoe vertex touches the floor in every sample."""
+    sides = SIDES if side == "both" else (side,)
+    low = np.min(np.stack([foot_lowest_height(subj, pose, s) for s in sides]), axis=0)
+    shift = np.zeros((pose.n, 3))
+    shift[:, 1] = -low
+    joints = {k: v + shift for k, v in pose.joints.items()}
+    segs = {}
+    for k, v in pose.segments.items():
+        v2 = v.copy()
+        v2[:, :3, 3] += shift
+        segs[k] = v2
+    return Pose(t=pose.t, joints=joints, segments=segs, basis=pose.basis)
+
+
 def standing_pelvis(subj: Subject, n: int, x: float = 0.0, z: float = 0.0, knee_deg: float = 0.0) -> FloatArray:
     h = subj.thigh + subj.shank + subj.ankle_height
     return np.tile(np.array([x, h, z]), (n, 1))
@@ -353,13 +372,14 @@ def _tempo_jitter(plan: RepPlan, seed: int) -> RepPlan:
 # standing, both feet planted (IK legs)
 # ---------------------------------------------------------------------------------------
 def generate_squat(subject: Subject | None = None, *, seed: int = 0, reps: int = 6, sets: int = 1,
-                   depth_knee_deg: float = 85.0, valgus_rep: int | None = 2, valgus_deg: float = 15.0,
+                   depth_knee_deg: float = 85.0, valgus_rep: int | None = 2, valgus_deg: float = 33.0,
                    partial_rep: int | None = 4, deep_rep: int | None = None, deep_hip_deg: float = 100.0,
                    mini: bool = False, rest_s: float = 3.0, psi: float = 0.0) -> Motion:
     """Bodyweight squat (or mini squat) with planted feet.
 
-    Faults: ``valgus_rep`` (knees collapse medially by ~``valgus_deg`` of frontal-plane
-    knee angle at the bottom), ``partial_rep`` (half depth), ``deep_rep`` (hip flexion
+    Faults: ``valgus_rep`` (knees collapse medially: the knee plane rotates medially about
+    the hip-ankle line by ``valgus_deg`` at the bottom; the key also gives the resulting
+    change of the frontal-plane knee angle, ``fppa_change_deg``), ``partial_rep`` (half depth), ``deep_rep`` (hip flexion
     beyond 90 deg, ``deep_hip_deg``).
     """
     subj = subject or make_subject(seed=seed)
@@ -403,7 +423,7 @@ def generate_squat(subject: Subject | None = None, *, seed: int = 0, reps: int =
         sg = SIDE_SIGN[s]
         right = np.cross(f, [0.0, 1.0, 0.0])
         # toe-out aligned knees, plus medial collapse
-        ang = -sg * D(8.0) + sg * D(2.2 * valgus_deg) * val_w
+        ang = -sg * D(8.0) + sg * D(valgus_deg) * val_w
         hint = np.cos(ang)[:, None] * f[None] - np.sin(ang)[:, None] * right[None] * 1.0
         hints[s] = _unit(hint)
     ik = {s: {"ankle": feet[s]["ankle"], "r_foot": feet[s]["r_foot"], "hint": hints[s]} for s in SIDES}
@@ -415,7 +435,10 @@ def generate_squat(subject: Subject | None = None, *, seed: int = 0, reps: int =
         size = float(np.max(0.5 * (ang["left_knee_valgus_deg"][m] + ang["right_knee_valgus_deg"][m])))
         base_m = (T >= rp[0]["start_s"]) & (T <= rp[0]["end_s"])
         base = float(np.max(0.5 * (ang["left_knee_valgus_deg"][base_m] + ang["right_knee_valgus_deg"][base_m])))
-        faults.append(_fault("knee_valgus", rep, round(size - base, 2), side="both"))
+        # size = medial rotation of the knee plane about the hip-ankle line (the generator's
+        # parameter); the frontal-plane knee angle change a front camera sees is reported too
+        faults.append(_fault("knee_valgus", rep, float(valgus_deg), side="both",
+                             fppa_change_deg=round(size - base, 2), measure="knee_plane_medial_rotation"))
     if partial_rep is not None:
         faults.append(_fault("partial_rep", rp[partial_rep], None))
     if deep_rep is not None:
@@ -461,7 +484,7 @@ def generate_sit_to_stand(subject: Subject | None = None, *, seed: int = 0, reps
     plan = _tempo_jitter(RepPlan(reps=reps, up_s=1.3 * tempo, hold_s=0.5 * tempo, down_s=1.5 * tempo,
                                  pause_s=0.7 * tempo, lead_in_s=lead_in_s, lead_out_s=1.0), seed)
     if partial_rep is not None:
-        plan.scale[partial_rep] = 0.5
+        plan.scale[partial_rep] = 0.7
     T, r, rp = rep_profile(plan)
     if duration_s is not None and T[-1] < duration_s:
         T = sim_times(duration_s)
@@ -544,6 +567,18 @@ def _single_leg(task: str, subj: Subject, seed: int, plan: RepPlan, side: str,
     anchor = {stance: np.repeat((np.array([0.0, subj.ankle_height, 0.0]) + SIDE_SIGN[stance] * (0.5 * subj.hip_joint_width) * right)[None], n, axis=0)}
     pel = standing_pelvis(subj, n)
     pose = assemble(subj, T, d, psi=psi, pelvis_pos=pel, support=stance, support_ankle=anchor)
+    # keep the moving foot out of the floor: add a little hip flexion where it would dip
+    leg = subj.thigh + subj.shank
+    for _ in range(6):
+        low = foot_lowest_height(subj, _ground(pose, subj, stance), side)
+        if low.min() > -1e-4:
+            break
+        dip = np.maximum(-low + 0.003, 0.0)
+        dip = np.maximum(gaussian_filter1d(dip, 0.05 * SIM_RATE_HZ) * 2.0, dip * 1.5)
+        d.add(f"{side}_ankle", np.arcsin(np.clip(dip / subj.toe_front, 0, 1)))
+        d.add(f"{side}_hip_flex", np.arcsin(np.clip(dip / leg, 0, 1)))
+        pose = assemble(subj, T, d, psi=psi, pelvis_pos=pel, support=stance, support_ankle=anchor)
+    pose = _ground(pose, subj, stance)
     return _finish(task, subj, pose, params, seed=seed, psi=psi, primary=primary, reps=rp,
                    holds=holds, faults=faults, side=side, test_result=test_result, peak_mode=peak_mode)
 
@@ -718,6 +753,7 @@ def _standing_arms(task: str, subj: Subject, seed: int, plan: RepPlan,
     right = np.cross(f, [0.0, 1.0, 0.0])
     anchor = {"right": np.repeat((np.array([0.0, subj.ankle_height, 0.0]) + (0.5 * subj.hip_joint_width + 0.03) * right)[None], n, axis=0)}
     pose = assemble(subj, T, d, psi=psi, pelvis_pos=standing_pelvis(subj, n), support="right", support_ankle=anchor)
+    pose = _ground(pose, subj, "both")
     return _finish(task, subj, pose, params, seed=seed, psi=psi, primary=primary, reps=rp, faults=faults, side=side)
 
 
@@ -935,7 +971,7 @@ def _yaw_pose(a: float) -> FloatArray:
 def _supine(task: str, subj: Subject, seed: int, T: FloatArray, move: Callable[[Dof], None], primary: str,
             params: dict[str, Any], *, psi: float = 0.0, reps: list[dict[str, Any]] | None = None,
             holds: list[dict[str, Any]] | None = None, faults: list[dict[str, Any]] | None = None,
-            side: str | None = None, test_result: dict[str, Any] | None = None) -> Motion:
+            side: str | None = None, test_result: dict[str, Any] | None = None, peak_mode: str = "max") -> Motion:
     n = T.shape[0]
     pel, _, props = _supine_base(subj, n, psi)
     d = Dof(n)
@@ -948,7 +984,8 @@ def _supine(task: str, subj: Subject, seed: int, T: FloatArray, move: Callable[[
     move(d)
     pose = assemble(subj, T, d, psi=psi, posture="supine", pelvis_pos=pel)
     return _finish(task, subj, pose, params, seed=seed, psi=psi, props=props, primary=primary, reps=reps,
-                   holds=holds, faults=faults, side=side, reference="supine", test_result=test_result)
+                   holds=holds, faults=faults, side=side, reference="supine", test_result=test_result,
+                   peak_mode=peak_mode)
 
 
 def generate_straight_leg_raise(subject: Subject | None = None, *, seed: int = 0, side: str = "right",
@@ -1112,7 +1149,7 @@ def generate_leg_press(subject: Subject | None = None, *, seed: int = 0, reps: i
 
     faults = [_fault("partial_rep", rp[partial_rep], None)] if partial_rep is not None else []
     return _supine("leg_press", subj, seed, T, move, "right_knee_flexion_deg", {"reps": reps, "partial_rep": partial_rep},
-                   psi=psi, reps=rp, faults=faults, side="both")
+                   psi=psi, reps=rp, faults=faults, side="both", peak_mode="min")
 
 
 def generate_rom_hip_abduction(subject: Subject | None = None, *, seed: int = 0, right_deg: float = 35.0,
@@ -1153,6 +1190,7 @@ def generate_rom_hip_abduction(subject: Subject | None = None, *, seed: int = 0,
     pose = Pose(t=T, joints={k: np.where(use_r[:, None], pose_r.joints[k], pose_l.joints[k]) for k in pose_r.joints},
                 segments={k: np.where(use_r[:, None, None], pose_r.segments[k], pose_l.segments[k]) for k in pose_r.segments},
                 basis=pose_r.basis)
+    pose = _ground(pose, subj, "both")
     m = _finish("rom_hip_abduction", subj, pose, {"right_deg": right_deg, "left_deg": left_deg,
                 "reps_per_side": reps_per_side}, seed=seed, psi=psi, primary="right_hip_abduction_deg", reps=[])
     ang = joint_angles(pose)

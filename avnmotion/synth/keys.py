@@ -132,7 +132,7 @@ def build_key(
         "view": view,
         "fps": int(fps),
         "n_frames": int(n),
-        "duration_s": _r(duration, 4),
+        "duration_s": _r(duration, 6),
         "frame_size_px": [int(frame_size[0]), int(frame_size[1])],
         "seed": int(motion.seed),
         "subject": _r(motion.subject.as_dict(), 4),

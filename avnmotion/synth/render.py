@@ -151,10 +151,8 @@ def default_camera(
         direction = side_sign * right
     else:
         direction = f
-    if lying:
-        d = d + 0.4
     ext = float(np.max(hi - lo))
-    d = max(d, 0.5 * ext / np.tan(np.deg2rad(yfov) / 2) * 1.25)
+    d = max(d, 0.5 * ext / np.tan(np.deg2rad(yfov) / 2) * 1.1)
     pos = centre + d * direction
     pos[1] = cam_h
     tgt = centre.copy()

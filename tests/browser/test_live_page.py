@@ -14,6 +14,7 @@ Environment: ``AVNMOTION_CHROMIUM`` (browser binary, default ``/usr/bin/chromium
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -28,7 +29,8 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT / "sample_videos"
+#: Sample clips with answer keys (``AVNMOTION_SAMPLES`` points elsewhere, e.g. for new clips).
+SAMPLES = Path(os.environ.get("AVNMOTION_SAMPLES", ROOT / "sample_videos"))
 CHROMIUM = os.environ.get("AVNMOTION_CHROMIUM", "/usr/bin/chromium")
 #: Chromium plays MJPEG files at a fixed 30 frames per second.
 MJPEG_FPS = 30
@@ -112,8 +114,9 @@ def chromium() -> str:
     return CHROMIUM
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+@contextlib.contextmanager
+def _serve(data: Path, tls: tuple[Path, Path] | None = None) -> Iterator[dict[str, Any]]:
+    """The real app in a uvicorn subprocess on a free port, with a patient token."""
     pytest.importorskip("uvicorn")
     pytest.importorskip("websockets", reason="uvicorn needs websockets for WebSocket routes")
     import httpx
@@ -121,7 +124,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     from api.cli import create_user
     from api.config import Settings
 
-    data = tmp_path_factory.mktemp("live-server")
     env = dict(os.environ)
     env.update(
         {
@@ -132,48 +134,50 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     )
     env.pop("AVNMOTION_DATABASE_URL", None)
     _, clinician = create_user(
-        Settings(data_dir=data), name="Dr Browser", role="clinician", clinic="Browser clinic"
+        Settings(data_dir=data, database_url=None),
+        name="Dr Browser",
+        role="clinician",
+        clinic="Browser clinic",
     )
     port = _free_port()
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "tests.browser.test_live_page:make_app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
+    if tls is not None:
+        cmd += ["--ssl-certfile", str(tls[0]), "--ssl-keyfile", str(tls[1])]
     log = (data / "server.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "tests.browser.test_live_page:make_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/v1/live/exercises", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("server did not start: " + (data / "server.log").read_text())
-            time.sleep(0.3)
-        h = {"Authorization": f"Bearer {clinician}"}
-        r = httpx.post(f"{base}/v1/patients", json={"name": "Browser patient"}, headers=h)
-        assert r.status_code == 201, r.text
-        pid = r.json()["id"]
-        r = httpx.post(f"{base}/v1/patients/{pid}/users", json={"name": "BP"}, headers=h)
-        assert r.status_code == 201, r.text
-        yield {"base": base, "token": r.json()["token"], "clinician": clinician, "log": data}
+        with httpx.Client(verify=False, timeout=5) as http:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if http.get(f"{base}/v1/live/exercises").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("server did not start: " + (data / "server.log").read_text())
+                time.sleep(0.3)
+            h = {"Authorization": f"Bearer {clinician}"}
+            r = http.post(f"{base}/v1/patients", json={"name": "Browser patient"}, headers=h)
+            assert r.status_code == 201, r.text
+            pid = r.json()["id"]
+            r = http.post(f"{base}/v1/patients/{pid}/users", json={"name": "BP"}, headers=h)
+            assert r.status_code == 201, r.text
+            token = r.json()["token"]
+        yield {"base": base, "token": token, "clinician": clinician, "data": data}
     finally:
         proc.terminate()
         try:
@@ -181,6 +185,46 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    with _serve(tmp_path_factory.mktemp("live-server")) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl not found (needed to make a self-signed test certificate)")
+    data = tmp_path_factory.mktemp("live-tls")
+    cert, key = data / "cert.pem", data / "key.pem"
+    subprocess.run(
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    with _serve(data, (cert, key)) as srv:
+        yield srv
 
 
 def _launch(playwright: Any, chromium: str, mjpeg: Path | None) -> Any:
@@ -303,3 +347,40 @@ def test_live_page_without_a_token_explains_what_to_do(
             assert width <= 390
         finally:
             browser.close()
+
+
+def test_live_page_over_https_streams_over_wss(chromium: str, tls_server: dict[str, Any]) -> None:
+    """Served with TLS (as ``avnmotion serve --tls-cert --tls-key``), the page uses wss://."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = _launch(p, chromium, None)  # Chromium's own fake camera pattern
+        try:
+            context = browser.new_context(ignore_https_errors=True, bypass_csp=True)
+            page = context.new_page()
+            sockets: list[str] = []
+            page.on("websocket", lambda ws: sockets.append(ws.url))
+            page.goto(f"{tls_server['base']}/live")
+            assert page.evaluate("window.isSecureContext")
+            page.fill("#token", tls_server["token"])
+            page.press("#token", "Tab")
+            page.wait_for_function(
+                "document.getElementById('status').textContent.startsWith('Ready')",
+                timeout=15_000,
+            )
+            page.select_option("#exercise", "squat")
+            page.click("#start")
+            page.wait_for_function(
+                "document.getElementById('status').textContent.startsWith('Counting')",
+                timeout=30_000,
+            )
+            page.wait_for_function(
+                "document.getElementById('fps').textContent !== '-'", timeout=30_000
+            )
+            page.click("#stop")
+            # No person on the test pattern: the session ends with nothing to save.
+            page.wait_for_function("!document.body.classList.contains('running')", timeout=60_000)
+            assert "nothing was saved" in page.inner_text("#status").lower()
+        finally:
+            browser.close()
+    assert sockets and all(u.startswith("wss://127.0.0.1:") for u in sockets), sockets

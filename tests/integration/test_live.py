@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import os
 import struct
 import time
 from pathlib import Path
@@ -38,7 +39,8 @@ from avnmotion.track import N_LANDMARKS, PoseTrack
 from tests.builders import frontal_points, sagittal_points, to_image_track, walking_angles
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT / "sample_videos"
+#: Sample clips with answer keys (``AVNMOTION_SAMPLES`` points elsewhere, e.g. for new clips).
+SAMPLES = Path(os.environ.get("AVNMOTION_SAMPLES", ROOT / "sample_videos"))
 
 
 # -- synthetic tracks -------------------------------------------------------------------------
@@ -96,6 +98,19 @@ def hip_abduction_track(fps: float = 30.0) -> PoseTrack:
     return noisy(to_image_track(frontal_points(n, {"left": ab, "right": 0.0}), fps=fps), seed=3)
 
 
+def front_squat_track(fps: float = 30.0) -> PoseTrack:
+    """Front view: the hips travel down (counted in leg lengths); knees come toward the camera."""
+    n = int(30 * fps)
+    drop = bumps(n, fps, [3, 7, 11, 15, 19], 3.0, 0.35)
+    pts = frontal_points(n, {"left": 5.0, "right": 5.0})
+    for name, p in pts.items():
+        if "knee" in name:
+            p[:, 1] -= drop / 2
+        elif not name.endswith(("ankle", "heel", "foot_index")):
+            p[:, 1] -= drop
+    return noisy(to_image_track(pts, fps=fps), seed=7)
+
+
 def quad_hold_track(fps: float = 30.0) -> PoseTrack:
     n = int(40 * fps)
     knee = bumps(n, fps, [3, 20], 2.0, 120.0, hold=8.0)
@@ -109,6 +124,7 @@ CASES = {
     "slr_facing_right": ("straight_leg_raise", lambda: slr_track(30.0, facing=1.0)),
     "slr_alternating_sides": ("straight_leg_raise", alternating_slr_track),
     "squat_side": ("squat", squat_track),
+    "squat_front_hip_height": ("squat", front_squat_track),
     "hip_abduction_front": ("hip_abduction", hip_abduction_track),
 }
 
@@ -294,8 +310,10 @@ def test_live_exercises_list_rep_and_hold_exercises_only() -> None:
     items = {e["id"]: e for e in live_exercises()}
     assert "straight_leg_raise" in items and "quad_stretch" in items
     assert "gait_speed" not in items and "rom_hip_rotation" not in items
+    assert items["thirty_second_chair_stand"]["category"] == "timed_test"
+    assert items["quad_stretch"]["kind"] == "hold"
     assert items["straight_leg_raise"]["view"] == "side"
-    with pytest.raises(AvnInputError, match="live exercises"):
+    with pytest.raises(AvnInputError, match="nothing to count live"):
         LiveCounter("gait_speed")
     with pytest.raises(AvnInputError, match="unknown exercise"):
         LiveCounter("no_such_exercise")

@@ -1,0 +1,110 @@
+"""Check a rendered clip against its answer key with MediaPipe landmarks (dev tool).
+
+The 2D side-view angles are computed from MediaPipe image landmarks with the same
+definitions as the key (:mod:`avnmotion.synth.angles`): hip flexion = angle between the
+trunk line (mid-shoulder -> mid-hip) and the thigh (hip -> knee), knee flexion = angle
+between thigh and shank, image x mirrored so that the subject's facing direction is +x.
+MediaPipe may swap the legs when they cross, so RMSEs are reported both as labelled and
+as "best of swapped / unswapped" per frame.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from avnmotion.synth.motion import SIDES, Motion
+
+FloatArray = NDArray[np.float64]
+
+
+def _ang2d(ref: FloatArray, v: FloatArray, facing: FloatArray) -> FloatArray:
+    """Signed 2D angle ref -> v in image pixels (y down), mirrored so facing is +x."""
+    ax, ay = ref[:, 0] * facing, -ref[:, 1]
+    bx, by = v[:, 0] * facing, -v[:, 1]
+    return np.degrees(np.arctan2(ax * by - ay * bx, ax * bx + ay * by))
+
+
+def landmark_sagittal_angles(image_xyz: FloatArray, frame_size: tuple[int, int], facing: FloatArray,
+                             *, swap: bool = False) -> dict[str, FloatArray]:
+    """Hip / knee flexion per side from MediaPipe normalised image landmarks (T,33,3)."""
+    from avnmotion.track import LANDMARK_NAMES
+
+    ix = {n: i for i, n in enumerate(LANDMARK_NAMES)}
+    w, h = frame_size
+
+    def pt(name: str) -> FloatArray:
+        a = image_xyz[:, ix[name], :2].astype(np.float64).copy()
+        a[:, 0] *= w
+        a[:, 1] *= h
+        return a
+
+    sh = 0.5 * (pt("left_shoulder") + pt("right_shoulder"))
+    hp = 0.5 * (pt("left_hip") + pt("right_hip"))
+    out = {}
+    for side in SIDES:
+        src = ("right" if side == "left" else "left") if swap else side
+        hip, knee, ankle = pt(f"{src}_hip"), pt(f"{src}_knee"), pt(f"{src}_ankle")
+        out[f"{side}_hip_flexion_deg"] = _ang2d(hp - sh, knee - hip, facing)
+        out[f"{side}_knee_flexion_deg"] = -_ang2d(knee - hip, ankle - knee, facing)
+    return out
+
+
+def facing_sign(motion: Motion, camera: Any, fps: int, n: int) -> FloatArray:
+    """+1 where the subject faces image-right, -1 where image-left (from the simulation)."""
+    pose = motion.at_fps(fps)
+    pel = pose.joints["pelvis"][:n]
+    fwd = pel + 0.3 * pose.basis[:n, :, 0]
+    d = camera.project(fwd) - camera.project(pel)
+    return np.where(d[:, 0] >= 0, 1.0, -1.0)
+
+
+def compare_side_view(image_xyz: FloatArray, key: dict[str, Any], motion: Motion, camera: Any,
+                      *, straight_only: bool = True) -> dict[str, Any]:
+    """Detection rate and hip / knee flexion RMSE (deg) of MediaPipe vs the key.
+
+    ``straight_only`` restricts the angle comparison to frames where the walker is on a
+    straight pass (a 2D side-view angle is meaningless mid-turn).
+    """
+    fps = int(key["fps"])
+    n = min(int(key["n_frames"]), image_xyz.shape[0])
+    img = image_xyz[:n]
+    w, h = key["frame_size_px"]
+    facing = facing_sign(motion, camera, fps, n)
+    det = ~np.isnan(img[:, 23, 0]) & ~np.isnan(img[:, 25, 0])
+    mask = det.copy()
+    if straight_only and motion.heading is not None:
+        psi = motion.heading[motion.frame_indices(fps)][:n]
+        mask &= np.abs(np.sin(psi)) < np.sin(np.deg2rad(5.0))
+    a0 = landmark_sagittal_angles(img, (w, h), facing)
+    a1 = landmark_sagittal_angles(img, (w, h), facing, swap=True)
+    truth = {k: np.asarray(v[:n], float) for k, v in key["angles_deg"].items()}
+    out: dict[str, Any] = {"n_frames": n, "detected_fraction": float(det.mean()), "n_compared": int(mask.sum())}
+    # near side: the side facing the camera (right when facing image-right for a +z camera)
+    for joint in ("hip_flexion_deg", "knee_flexion_deg"):
+        e0 = {s: a0[f"{s}_{joint}"] - truth[f"{s}_{joint}"] for s in SIDES}
+        e1 = {s: a1[f"{s}_{joint}"] - truth[f"{s}_{joint}"] for s in SIDES}
+        tot0 = e0["left"] ** 2 + e0["right"] ** 2
+        tot1 = e1["left"] ** 2 + e1["right"] ** 2
+        use1 = tot1 < tot0
+        for s in SIDES:
+            best = np.where(use1, e1[s], e0[s])
+            out[f"{s}_{joint}_rmse"] = float(np.sqrt(np.mean(e0[s][mask] ** 2)))
+            out[f"{s}_{joint}_rmse_best_of_swap"] = float(np.sqrt(np.mean(best[mask] ** 2)))
+        both = np.concatenate([e0[s][mask] for s in SIDES])
+        both_b = np.concatenate([np.where(use1, e1[s], e0[s])[mask] for s in SIDES])
+        out[f"{joint}_rmse_both"] = float(np.sqrt(np.mean(both**2)))
+        out[f"{joint}_rmse_both_best_of_swap"] = float(np.sqrt(np.mean(both_b**2)))
+        out["swapped_fraction"] = float(np.mean(use1[mask]))
+    # near-side RMSE (camera on +z sees the right side when facing image-right)
+    near = np.where(facing > 0, 1.0, 0.0)[mask]
+    for joint in ("hip_flexion_deg", "knee_flexion_deg"):
+        er = (a0[f"right_{joint}"] - truth[f"right_{joint}"])[mask]
+        el = (a0[f"left_{joint}"] - truth[f"left_{joint}"])[mask]
+        e_near = np.where(near > 0, er, el)
+        e_far = np.where(near > 0, el, er)
+        out[f"near_{joint}_rmse"] = float(np.sqrt(np.mean(e_near**2)))
+        out[f"far_{joint}_rmse"] = float(np.sqrt(np.mean(e_far**2)))
+    return out

@@ -1,0 +1,72 @@
+"""Patients (with protocol) and visits."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from .conftest import World, auth
+
+
+def test_patient_protocol_roundtrip(client: TestClient, world: World) -> None:
+    proto = {
+        "affected_side": "right", "stage": "after_core_decompression", "weight_bearing": "toe_touch",
+        "precautions": [{"movement": "hip_flexion", "limit_deg": 90, "side": "right",
+                         "until_date": "2026-06-01"},
+                        {"movement": "impact"}],
+        "single_leg_stance_allowed": False,
+    }
+    r = client.post("/v1/patients", json={"name": "P9", "protocol": proto},
+                    headers=auth(world.clin_a))
+    assert r.status_code == 201, r.text
+    pid = r.json()["id"]
+    got = client.get(f"/v1/patients/{pid}", headers=auth(world.clin_a)).json()["protocol"]
+    assert got["precautions"][0]["until_date"] == "2026-06-01"
+    assert got["precautions"][1]["source"] == "clinician-entered precaution"
+    r = client.patch(f"/v1/patients/{pid}", json={"protocol": {"affected_side": "left"}},
+                     headers=auth(world.clin_a))
+    assert r.status_code == 200 and r.json()["protocol"]["affected_side"] == "left"
+    assert r.json()["protocol"]["precautions"] == []
+    assert r.json()["name"] == "P9"
+
+
+def test_patient_validation(client: TestClient, world: World) -> None:
+    for body, needle in (
+        ({"name": ""}, "at least 1 character"),
+        ({"name": "x", "protocol": {"stage": "late"}}, "protocol"),
+        ({"name": "x", "protocol": {"precautions": [{"movement": "hip_flexion",
+                                                     "limit_deg": 500}]}}, "limit_deg"),
+        ({"name": "x", "extra": 1}, "Extra inputs"),
+    ):
+        r = client.post("/v1/patients", json=body, headers=auth(world.clin_a))
+        assert r.status_code == 422 and needle in r.text, (body, r.text)
+
+
+def test_visits(client: TestClient, world: World) -> None:
+    tok, pid = world.clin_a, world.p1
+    body = {"date": "2026-02-01", "notes": "reviewed", "walking_aid": "two_crutches",
+            "interventions": [{"kind": "surgery", "details": "core decompression"},
+                              {"kind": "physio_session"}]}
+    r = client.post(f"/v1/patients/{pid}/visits", json=body, headers=auth(tok))
+    assert r.status_code == 201, r.text
+    vid = r.json()["id"]
+    assert r.json()["interventions"][0] == {"kind": "surgery", "details": "core decompression"}
+    r = client.patch(f"/v1/visits/{vid}", json={"walking_aid": "none", "interventions": []},
+                     headers=auth(tok))
+    assert r.status_code == 200
+    assert r.json()["walking_aid"] == "none" and r.json()["interventions"] == []
+    assert r.json()["notes"] == "reviewed"
+    r = client.patch(f"/v1/visits/{vid}", json={"date": None}, headers=auth(tok))
+    assert r.status_code == 422 and "date cannot be null" in r.text
+    listed = client.get(f"/v1/patients/{pid}/visits", headers=auth(tok)).json()
+    assert [v["date"] for v in listed] == ["2026-01-05", "2026-02-01"]
+    for bad, needle in (
+        ({"date": "2026-13-01"}, "date"),
+        ({"date": "2026-02-01", "interventions": [{"kind": "massage"}]}, "physio_session"),
+        ({"date": "2026-02-01", "walking_aid": "skateboard"}, "walking_aid"),
+    ):
+        r = client.post(f"/v1/patients/{pid}/visits", json=bad, headers=auth(tok))
+        assert r.status_code == 422 and needle in r.text, (bad, r.text)
+    # Patients read their visits but do not write them.
+    assert client.get(f"/v1/visits/{vid}", headers=auth(world.pat_p1)).status_code == 200
+    r = client.patch(f"/v1/visits/{vid}", json={"notes": "x"}, headers=auth(world.pat_p1))
+    assert r.status_code == 403
