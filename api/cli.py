@@ -61,12 +61,22 @@ def serve(args: argparse.Namespace) -> int:
     host = getattr(args, "host", None) or "127.0.0.1"
     port = int(getattr(args, "port", None) or 8000)
     if not cert and not _is_loopback(host):
-        log.warning("serving on %s without TLS: bearer tokens and health data travel in clear "
-                    "text; use --tls-cert/--tls-key or a TLS-terminating proxy", host)
+        log.warning(
+            "serving on %s without TLS: bearer tokens and health data travel in clear "
+            "text; use --tls-cert/--tls-key or a TLS-terminating proxy",
+            host,
+        )
     logging.getLogger("avnmotion.api").setLevel(logging.INFO)
     app = create_app(settings_from_args(args))
-    uvicorn.run(app, host=host, port=port, ssl_certfile=cert, ssl_keyfile=key,
-                log_level="info", proxy_headers=True)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        ssl_certfile=cert,
+        ssl_keyfile=key,
+        log_level="info",
+        proxy_headers=True,
+    )
     return 0
 
 
@@ -107,8 +117,13 @@ def create_user(
                 if patient is None or patient.clinic_id != row.id:
                     raise AvnInputError(f"no patient {patient_id} in clinic {clinic!r}")
             token = new_token()
-            user = User(name=name.strip(), role=role, clinic_id=row.id, patient_id=patient_id,
-                        token_hash=hash_token(token))
+            user = User(
+                name=name.strip(),
+                role=role,
+                clinic_id=row.id,
+                patient_id=patient_id,
+                token_hash=hash_token(token),
+            )
             db.add(user)
             db.commit()
             db.refresh(user)
@@ -126,7 +141,10 @@ def user_create(args: argparse.Namespace) -> int:
         clinic=args.clinic,
         patient_id=getattr(args, "patient_id", None),
     )
-    print(f"created {user.role} {user.name!r} (id {user.id}) in clinic {args.clinic!r}; "
-          "the token is shown only once:", file=sys.stderr)
+    print(
+        f"created {user.role} {user.name!r} (id {user.id}) in clinic {args.clinic!r}; "
+        "the token is shown only once:",
+        file=sys.stderr,
+    )
     print(token)
     return 0

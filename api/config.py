@@ -20,38 +20,47 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AVNMOTION_", extra="ignore")
 
     data_dir: Path = Field(
-        Path("data"), description="Uploads, tracks, annotated videos and the SQLite database."
+        default=Path("data"),
+        description="Uploads, tracks, annotated videos and the SQLite database.",
     )
     database_url: str | None = Field(
-        None,
+        default=None,
         description="SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db; "
         "default: SQLite file <data_dir>/avnmotion.db.",
     )
-    max_upload_mb: float = Field(500.0, gt=0, description="Largest accepted upload (MiB).")
+    max_upload_mb: float = Field(default=500.0, gt=0, description="Largest accepted upload (MiB).")
     max_duration_s: float = Field(
-        900.0, gt=0, description="Longest accepted clip or track (s); longer ones fail."
+        default=900.0, gt=0, description="Longest accepted clip or track (s); longer ones fail."
     )
     retain_raw_uploads: bool = Field(
-        False,
+        default=False,
         description="Keep uploaded videos/tracks after the result is committed (and keep "
         "annotated videos indefinitely). Off: raw uploads are deleted at commit and annotated "
         "videos after annotated_ttl_hours.",
     )
     annotated_ttl_hours: float = Field(
-        24.0, ge=0, description="How long annotated videos stay when raw uploads are not kept."
+        default=24.0,
+        ge=0,
+        description="How long annotated videos stay when raw uploads are not kept.",
     )
-    workers: int = Field(2, ge=1, le=64, description="Analysis worker processes.")
+    workers: int = Field(default=2, ge=1, le=64, description="Analysis worker processes.")
     job_lease_s: float = Field(
-        60.0, gt=0, description="A running job whose lease is not renewed for this long is re-run."
+        default=60.0,
+        gt=0,
+        description="A running job whose lease is not renewed for this long is re-run.",
     )
-    max_attempts: int = Field(3, ge=1, description="Give up on a job interrupted this often.")
+    max_attempts: int = Field(
+        default=3, ge=1, description="Give up on a job interrupted this often."
+    )
     analyze_target: str = Field(
-        DEFAULT_ANALYZE_TARGET, description="module:function run for each job (tests only)."
+        default=DEFAULT_ANALYZE_TARGET, description="module:function run for each job (tests only)."
     )
-    pose_model: str | None = Field(None, description="PoseLandmarker bundle for video jobs.")
-    sqlite_busy_timeout_ms: int = Field(30_000, ge=0)
-    run_migrations: bool = Field(True, description="Run `alembic upgrade head` at startup.")
-    start_worker: bool = Field(True, description="Run analysis jobs in this process.")
+    pose_model: str | None = Field(
+        default=None, description="PoseLandmarker bundle for video jobs."
+    )
+    sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
+    run_migrations: bool = Field(default=True, description="Run `alembic upgrade head` at startup.")
+    start_worker: bool = Field(default=True, description="Run analysis jobs in this process.")
 
     @property
     def db_url(self) -> str:

@@ -57,7 +57,7 @@ def get_current_user(
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def require_role(*roles: str):  # noqa: ANN201 - returns a dependency callable
+def require_role(*roles: str):
     def check(user: CurrentUser) -> User:
         if user.role not in roles:
             raise HTTPException(
@@ -73,9 +73,18 @@ Clinician = Annotated[User, Depends(require_role("clinician"))]
 NOT_FOUND = {"description": "Not found, or not visible to this user."}
 
 
+def is_id(value: str | None) -> bool:
+    """Server ids are uuid4 hex; anything else cannot exist (and never reaches the database,
+    which may reject it, e.g. NUL characters in PostgreSQL)."""
+    return value is not None and len(value) == 32 and all(c in HEX for c in value)
+
+
+HEX = frozenset("0123456789abcdef")
+
+
 def patient_in_scope(db: Session, user: User, patient_id: str) -> Patient:
     """The patient if this user may see it, else 404."""
-    patient = db.get(Patient, patient_id)
+    patient = db.get(Patient, patient_id) if is_id(patient_id) else None
     if patient is None or not can_see(user, patient):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"patient {patient_id} not found")
     return patient
@@ -95,7 +104,7 @@ ScopedPatient = Annotated[Patient, Depends(get_patient)]
 
 
 def get_visit(visit_id: str, db: DbSession, user: CurrentUser) -> Visit:
-    visit = db.get(Visit, visit_id)
+    visit = db.get(Visit, visit_id) if is_id(visit_id) else None
     if visit is None or not can_see(user, db.get_one(Patient, visit.patient_id)):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"visit {visit_id} not found")
     return visit
@@ -105,7 +114,7 @@ ScopedVisit = Annotated[Visit, Depends(get_visit)]
 
 
 def get_analysis(analysis_id: str, db: DbSession, user: CurrentUser) -> Analysis:
-    analysis = db.get(Analysis, analysis_id)
+    analysis = db.get(Analysis, analysis_id) if is_id(analysis_id) else None
     if analysis is None or not can_see(user, db.get_one(Patient, analysis.patient_id)):
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"analysis {analysis_id} not found")
     return analysis

@@ -38,7 +38,10 @@ class Sem:
     @property
     def source(self) -> str:
         if self.status == "placeholder":
-            return f"PLACEHOLDER, not measured ({self.derivation}); to be replaced by a {PLANNED_SOURCE}"
+            return (
+                f"PLACEHOLDER, not measured ({self.derivation}); to be replaced by a "
+                f"{PLANNED_SOURCE}"
+            )
         return f"{self.status.replace('_', ' ')}: {self.derivation}"
 
 

@@ -12,7 +12,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from api import mdc
 from api.db.models import Analysis, PainScore, Visit
@@ -27,6 +27,7 @@ from api.schemas import (
 )
 
 PAIN_RISE_POINTS = 2
+NewPainCode = Literal["new_rest_pain", "new_night_pain"]
 PAIN_SOURCE = (
     "service rule: a change of 2 NRS points is clinically important (Farrar et al. 2001, "
     "Pain 94:149); new rest or night pain after none is an observation to review"
@@ -39,28 +40,43 @@ def pain_flags(scores: Sequence[PainScore]) -> list[PainFlag]:
     flags: list[PainFlag] = []
     last: dict[str, int] = {}
     for s in sorted(scores, key=lambda s: (s.date, s.created_at)):
-        common = {"date": s.date, "visit_id": s.visit_id, "pain_score_id": s.id,
-                  "source": PAIN_SOURCE}
         if s.before_exercise is not None and s.after_exercise is not None:
             rise = s.after_exercise - s.before_exercise
             if rise >= PAIN_RISE_POINTS:
-                flags.append(PainFlag(
-                    code="pain_rise_after_exercise", value=rise, threshold=PAIN_RISE_POINTS,
-                    message=f"pain rose {rise} points with exercise on {s.date} "
-                    f"({s.before_exercise} before, {s.after_exercise} after)",
-                    **common,
-                ))
-        for field, code, what in (("at_rest", "new_rest_pain", "rest"),
-                                  ("at_night", "new_night_pain", "night")):
+                flags.append(
+                    PainFlag(
+                        code="pain_rise_after_exercise",
+                        value=rise,
+                        threshold=PAIN_RISE_POINTS,
+                        message=f"pain rose {rise} points with exercise on {s.date} "
+                        f"({s.before_exercise} before, {s.after_exercise} after)",
+                        date=s.date,
+                        visit_id=s.visit_id,
+                        pain_score_id=s.id,
+                        source=PAIN_SOURCE,
+                    )
+                )
+        new_pain: tuple[tuple[str, NewPainCode, str], ...] = (
+            ("at_rest", "new_rest_pain", "rest"),
+            ("at_night", "new_night_pain", "night"),
+        )
+        for field, code, what in new_pain:
             value = getattr(s, field)
             if value is None:
                 continue
             if last.get(field) == 0 and value > 0:
-                flags.append(PainFlag(
-                    code=code, value=value, threshold=0,
-                    message=f"new {what} pain on {s.date}: {value}/10 after 0 previously",
-                    **common,
-                ))
+                flags.append(
+                    PainFlag(
+                        code=code,
+                        value=value,
+                        threshold=0,
+                        message=f"new {what} pain on {s.date}: {value}/10 after 0 previously",
+                        date=s.date,
+                        visit_id=s.visit_id,
+                        pain_score_id=s.id,
+                        source=PAIN_SOURCE,
+                    )
+                )
             last[field] = value
     return flags
 
@@ -168,28 +184,65 @@ def measures_of(result: dict[str, Any]) -> list[Value]:
         kind = "rom_test" if task.startswith("rom_") else "function_test"
         for path, unit, value in _test_values(test):
             key = path[-1] if path[-1] != "value" else str(test.get("measure") or "value")
-            out.append(Value(
-                measure=f"{task}/{'/'.join(path)}", label=f"{task} {' '.join(path)}",
-                kind=kind, task=task, side=_side_of(path), unit=unit, value=value,
-                sem=mdc.sem_for_test(task, key, unit),
-            ))
+            out.append(
+                Value(
+                    measure=f"{task}/{'/'.join(path)}",
+                    label=f"{task} {' '.join(path)}",
+                    kind=kind,
+                    task=task,
+                    side=_side_of(path),
+                    unit=unit,
+                    value=value,
+                    sem=mdc.sem_for_test(task, key, unit),
+                )
+            )
     gait = result.get("gait")
     if task == "gait" and isinstance(gait, dict):
         for key, label in GAIT_PARAMS.items():
-            if (value := _number(gait.get(key))) is not None:
-                out.append(Value(f"gait/{key}", label, "gait", task, None,
-                                 _unit(key) or "steps/min", value, mdc.sem_for_gait(key)))
+            if (num := _number(gait.get(key))) is not None:
+                out.append(
+                    Value(
+                        f"gait/{key}",
+                        label,
+                        "gait",
+                        task,
+                        None,
+                        _unit(key) or "steps/min",
+                        num,
+                        mdc.sem_for_gait(key),
+                    )
+                )
         for side in ("left", "right"):
             summary = gait.get(side) or {}
             for key, label in GAIT_SIDE_PARAMS.items():
-                if (value := _number(summary.get(key))) is not None:
-                    out.append(Value(f"gait/{side}/{key}", f"{label}, {side}", "gait", task,
-                                     side, _unit(key) or "", value, mdc.sem_for_gait(key)))
+                if (num := _number(summary.get(key))) is not None:
+                    out.append(
+                        Value(
+                            f"gait/{side}/{key}",
+                            f"{label}, {side}",
+                            "gait",
+                            task,
+                            side,
+                            _unit(key) or "",
+                            num,
+                            mdc.sem_for_gait(key),
+                        )
+                    )
         for si in gait.get("symmetry") or []:
-            if (value := _number(si.get("si_pct"))) is not None:
+            if (num := _number(si.get("si_pct"))) is not None:
                 param = si.get("parameter", "?")
-                out.append(Value(f"gait/symmetry/{param}", f"symmetry index of {param}", "gait",
-                                 task, None, "%", value, mdc.sem_for_gait("symmetry_si_pct")))
+                out.append(
+                    Value(
+                        f"gait/symmetry/{param}",
+                        f"symmetry index of {param}",
+                        "gait",
+                        task,
+                        None,
+                        "%",
+                        num,
+                        mdc.sem_for_gait("symmetry_si_pct"),
+                    )
+                )
     return out
 
 
@@ -223,37 +276,64 @@ def progress_series(
         sem = first.sem
         limit = sem.mdc95 if sem else None
         points: list[MeasurePoint] = []
-        baseline = previous = None
+        baseline: float | None = None
+        previous: float | None = None
         for visit_id, (_, val, analysis_id) in items:
             visit = ordered[rank[visit_id]]
-            point = MeasurePoint(visit_id=visit_id, visit_date=visit.date,
-                                 analysis_id=analysis_id, value=round(val.value, 4))
+            change_prev = change_base = None
+            exceeds_prev = exceeds_base = None
             if previous is not None and baseline is not None:
-                point.change_vs_previous = round(val.value - previous, 4)
-                point.change_vs_baseline = round(val.value - baseline, 4)
+                change_prev = round(val.value - previous, 4)
+                change_base = round(val.value - baseline, 4)
                 if limit is not None:
-                    point.exceeds_mdc_vs_previous = abs(point.change_vs_previous) > limit
-                    point.exceeds_mdc_vs_baseline = abs(point.change_vs_baseline) > limit
-                    if not point.exceeds_mdc_vs_previous:
-                        point.note = (f"change since previous visit is within measurement "
-                                      f"uncertainty (MDC95 {limit:.2f} {val.unit})")
+                    exceeds_prev = abs(change_prev) > limit
+                    exceeds_base = abs(change_base) > limit
+                    note = (
+                        None
+                        if exceeds_prev
+                        else "change since previous visit is within measurement uncertainty "
+                        f"(MDC95 {limit:.2f} {val.unit})"
+                    )
                 else:
-                    point.note = "no SEM for this measure yet: cannot judge the change"
+                    note = "no SEM for this measure yet: cannot judge the change"
             else:
-                point.note = "baseline"
+                note = "baseline"
+            point = MeasurePoint(
+                visit_id=visit_id,
+                visit_date=visit.date,
+                analysis_id=analysis_id,
+                value=round(val.value, 4),
+                change_vs_previous=change_prev,
+                change_vs_baseline=change_base,
+                exceeds_mdc_vs_previous=exceeds_prev,
+                exceeds_mdc_vs_baseline=exceeds_base,
+                note=note,
+            )
             baseline = val.value if baseline is None else baseline
             previous = val.value
             points.append(point)
-        series.append(MeasureSeries(
-            measure=measure, label=first.label, kind=first.kind,  # type: ignore[arg-type]
-            task=first.task, view=view, side=first.side, unit=first.unit,
-            sem=sem.value if sem else None, mdc95=round(limit, 4) if limit else None,
-            sem_source=sem.source if sem else None, points=points,
-        ))
+        series.append(
+            MeasureSeries(
+                measure=measure,
+                label=first.label,
+                kind=first.kind,  # type: ignore[arg-type]
+                task=first.task,
+                view=view,
+                side=first.side,
+                unit=first.unit,
+                sem=sem.value if sem else None,
+                mdc95=round(limit, 4) if limit else None,
+                sem_source=sem.source if sem else None,
+                points=points,
+            )
+        )
     briefs = [
-        VisitBrief(id=v.id, date=v.date,
-                   interventions=[Intervention.model_validate(i) for i in v.interventions or []],
-                   walking_aid=v.walking_aid)  # type: ignore[arg-type]
+        VisitBrief(
+            id=v.id,
+            date=v.date,
+            interventions=[Intervention.model_validate(i) for i in v.interventions or []],
+            walking_aid=v.walking_aid,  # type: ignore[arg-type]
+        )
         for v in ordered
     ]
     return briefs, series, notes

@@ -7,9 +7,9 @@ prints with ``--json``.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from avnmotion.protocol import PatientProtocol
 from avnmotion.result import AnalysisResult
@@ -20,7 +20,19 @@ InterventionKind = Literal["physio_session", "shockwave_session", "surgery"]
 WalkingAid = Literal[
     "none", "one_crutch", "two_crutches", "cane", "walking_frame", "rollator", "wheelchair"
 ]
-Nrs = Field(None, ge=0, le=10, description="Numeric rating scale, 0 (no pain) to 10.")
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL; refuse it for every backend alike.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+#: Free text that is stored: no NUL characters.
+Text = Annotated[str, AfterValidator(_no_nul)]
+
+Nrs = Field(default=None, ge=0, le=10, description="Numeric rating scale, 0 (no pain) to 10.")
 
 
 class _In(BaseModel):
@@ -48,7 +60,7 @@ class UserOut(_Out):
 
 
 class PatientUserCreate(_In):
-    name: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
 
 
 class TokenOut(BaseModel):
@@ -58,14 +70,12 @@ class TokenOut(BaseModel):
 
 # -- patients -----------------------------------------------------------------------------
 class PatientCreate(_In):
-    name: str = Field(
-        min_length=1, max_length=200, description="Clinic's label for the patient."
-    )
+    name: Text = Field(min_length=1, max_length=200, description="Clinic's label for the patient.")
     protocol: PatientProtocol = Field(default_factory=PatientProtocol)
 
 
 class PatientUpdate(_In):
-    name: str | None = Field(None, min_length=1, max_length=200)
+    name: Text | None = Field(default=None, min_length=1, max_length=200)
     protocol: PatientProtocol | None = None
 
 
@@ -80,20 +90,22 @@ class PatientOut(_Out):
 # -- visits -------------------------------------------------------------------------------
 class Intervention(_In):
     kind: InterventionKind
-    details: str | None = Field(None, max_length=2000)
+    details: Text | None = Field(default=None, max_length=2000)
 
 
 class VisitCreate(_In):
     date: dt.date
-    notes: str | None = Field(None, max_length=20_000)
+    notes: Text | None = Field(default=None, max_length=20_000)
     interventions: list[Intervention] = Field(default_factory=list, max_length=50)
-    walking_aid: WalkingAid | None = Field(None, description="Walking aid used at this visit.")
+    walking_aid: WalkingAid | None = Field(
+        default=None, description="Walking aid used at this visit."
+    )
 
 
 class VisitUpdate(_In):
     date: dt.date | None = None
-    notes: str | None = Field(None, max_length=20_000)
-    interventions: list[Intervention] | None = Field(None, max_length=50)
+    notes: Text | None = Field(default=None, max_length=20_000)
+    interventions: list[Intervention] | None = Field(default=None, max_length=50)
     walking_aid: WalkingAid | None = None
 
 
@@ -112,7 +124,7 @@ class PainScoreCreate(_In):
     """Pain on the 0-10 NRS, for a visit (``visit_id``) or a day (``date``)."""
 
     visit_id: str | None = None
-    date: dt.date | None = Field(None, description="Defaults to the visit's date.")
+    date: dt.date | None = Field(default=None, description="Defaults to the visit's date.")
     at_rest: int | None = Nrs
     at_night: int | None = Nrs
     before_exercise: int | None = Nrs
@@ -193,7 +205,7 @@ class AnalysisOut(AnalysisSummary):
     track_available: bool
     annotated_available: bool
     result: AnalysisResult | None = Field(
-        None, description="The analysis result (same schema as the CLI's --json) when done."
+        default=None, description="The analysis result (same schema as the CLI's --json) when done."
     )
 
 
@@ -209,7 +221,7 @@ class MeasurePoint(BaseModel):
     change_vs_previous: float | None = None
     change_vs_baseline: float | None = None
     exceeds_mdc_vs_previous: bool | None = Field(
-        None, description="|change| > MDC95; false means within measurement uncertainty."
+        default=None, description="|change| > MDC95; false means within measurement uncertainty."
     )
     exceeds_mdc_vs_baseline: bool | None = None
     note: str | None = None
@@ -223,8 +235,8 @@ class MeasureSeries(BaseModel):
     view: str
     side: str | None = None
     unit: str
-    sem: float | None = Field(None, description="Standard error of measurement, in `unit`.")
-    mdc95: float | None = Field(None, description="1.96 x sqrt(2) x SEM, in `unit`.")
+    sem: float | None = Field(default=None, description="Standard error of measurement, in `unit`.")
+    mdc95: float | None = Field(default=None, description="1.96 x sqrt(2) x SEM, in `unit`.")
     sem_source: str | None = None
     points: list[MeasurePoint]
 

@@ -171,6 +171,7 @@ class JobRunner:
         self._pool: ProcessPoolExecutor | None = None
         self._running: dict[str, int] = {}  # job id -> attempt
         self._tasks: list[asyncio.Task[None]] = []
+        self._job_tasks: set[asyncio.Task[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._stopping = False
@@ -191,7 +192,7 @@ class JobRunner:
 
     async def stop(self) -> None:
         self._stopping = True
-        tasks = list(self._tasks)
+        tasks = [*self._tasks, *self._job_tasks]
         for task in tasks:
             task.cancel()
         if tasks:
@@ -202,15 +203,21 @@ class JobRunner:
         pool, self._pool = self._pool, None
         if pool is not None:
             procs = list((getattr(pool, "_processes", None) or {}).values())
-            pool.shutdown(wait=False, cancel_futures=True)
             # Jobs in flight go back to the queue below; don't let workers finish them unseen.
             for proc in procs:
                 with contextlib.suppress(Exception):
                     proc.terminate()
+            try:  # join the pool so its queues and semaphores are released, within bounds
+                await asyncio.wait_for(
+                    asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True), timeout=10
+                )
+            except TimeoutError:
+                log.warning("worker pool did not shut down in time")
         await asyncio.to_thread(self._release_own_jobs)
-        if self._queue is not None:
-            self._queue.close()
-            self._queue.cancel_join_thread()
+        queue, self._queue = self._queue, None
+        if queue is not None:
+            queue.close()
+            queue.join_thread()
 
     def notify(self) -> None:
         """Wake the dispatcher (thread-safe; called after a job is queued)."""
@@ -243,8 +250,13 @@ class JobRunner:
 
     def _requeue_or_fail(self, job: Analysis, why: str) -> None:
         if job.attempts >= self.settings.max_attempts:
-            log.warning("job %s: %s; attempt %d of %d, failing", job.id, why, job.attempts,
-                        self.settings.max_attempts)
+            log.warning(
+                "job %s: %s; attempt %d of %d, failing",
+                job.id,
+                why,
+                job.attempts,
+                self.settings.max_attempts,
+            )
             job.status = "failed"
             job.error = CRASH_REASON.format(n=job.attempts)
             job.finished_at = utcnow()
@@ -406,8 +418,8 @@ class JobRunner:
             self._pool = self._new_pool()
             fut = self._pool.submit(run_job, spec)
         task = asyncio.create_task(self._await_job(spec, fut))
-        self._tasks.append(task)
-        task.add_done_callback(lambda t: t in self._tasks and self._tasks.remove(t))
+        self._job_tasks.add(task)  # keep a reference until done (asyncio holds weak ones)
+        task.add_done_callback(self._job_tasks.discard)
 
     async def _await_job(self, spec: dict[str, Any], fut: Future[dict[str, Any]]) -> None:
         job_id = spec["job_id"]
@@ -444,8 +456,11 @@ class JobRunner:
             or job.lease_owner != self.owner
             or job.attempts != spec["attempt"]
         ):
-            log.warning("job %s attempt %s is no longer ours; result dropped", spec["job_id"],
-                        spec["attempt"])
+            log.warning(
+                "job %s attempt %s is no longer ours; result dropped",
+                spec["job_id"],
+                spec["attempt"],
+            )
             return None
         return job
 

@@ -10,9 +10,16 @@ Layers
     :func:`avnmotion.kinematics.compute_kinematics` (``causal=True``: trailing facing vote) and
     feeds the exercise's incremental counter (:class:`avnmotion.exercises.counting.RepCounter`).
     Every step keeps bounded state (the previous frame, a majority-vote window, the counter's
-    own rolling state), so a frame costs O(1) whatever the session length. Feeding a track
-    frame by frame gives the rep count that :func:`avnmotion.pipeline.analyze_track` reports
-    offline for the same frames (``tests/integration/test_live.py``).
+    own rolling state), so a frame costs O(1) whatever the session length. What the offline
+    analysis decides on the whole clip is decided from bounded running state: the working side
+    (:class:`SideChooser`: histogram percentiles and running correlation of the causally
+    filtered side signals, the same rule as ``choose_sides``), the leg-length scale of distance
+    signals (``CausalLegLength``), and the camera view (the exercise's only view, or the first
+    second's majority). Each counted rep is described (extent, tempo, form rules) on a bounded
+    segment around it once the frames after it are in; holds are measured with the offline
+    rule when they end. Feeding a track frame by frame gives the count that
+    :func:`avnmotion.pipeline.analyze_track` reports offline for the same frames, with rep
+    boundaries within 2 frames (``tests/integration/test_live.py``).
 :class:`LiveSession`
     Camera frames in: MediaPipe PoseLandmarker in VIDEO mode with the client's timestamps,
     then a :class:`LiveCounter`. :meth:`LiveSession.process_frame` returns a

@@ -30,6 +30,7 @@ from api.deps import (
     ScopedAnalysis,
     ScopedPatient,
     SettingsDep,
+    is_id,
     patient_in_scope,
 )
 from api.schemas import AnalysisAccepted, AnalysisOut, AnalysisSummary
@@ -91,20 +92,38 @@ def create_analysis(
     db: DbSession,
     user: CurrentUser,
     settings: SettingsDep,
-    file: Annotated[UploadFile, File(description="Video (.mp4 .mov .avi .webm) or track (.npz .trc).")],
-    task: Annotated[str, Form(min_length=1, max_length=80, description="gait, rom or an exercise/test id (GET /v1/tasks).")],
+    file: Annotated[
+        UploadFile, File(description="Video (.mp4 .mov .avi .webm) or track (.npz .trc).")
+    ],
+    task: Annotated[
+        str,
+        Form(
+            min_length=1,
+            max_length=80,
+            description="gait, rom or an exercise/test id (GET /v1/tasks).",
+        ),
+    ],
     patient_id: Annotated[str, Form(min_length=1, max_length=64)],
     visit_id: Annotated[str | None, Form(max_length=64)] = None,
-    protocol: Annotated[str | None, Form(description="PatientProtocol JSON overriding the patient's protocol for this analysis.")] = None,
-    height_m: Annotated[float | None, Form(ge=0.5, le=2.5, description="Subject height, m.")] = None,
+    protocol: Annotated[
+        str | None,
+        Form(
+            description="PatientProtocol JSON overriding the patient's protocol for this analysis."
+        ),
+    ] = None,
+    height_m: Annotated[
+        float | None, Form(ge=0.5, le=2.5, description="Subject height, m.")
+    ] = None,
     affected_side: Annotated[Side | None, Form()] = None,
     working_side: Annotated[Side | None, Form()] = None,
-    annotate: Annotated[bool, Form(description="Also render an annotated video (video input only).")] = False,
+    annotate: Annotated[
+        bool, Form(description="Also render an annotated video (video input only).")
+    ] = False,
 ) -> AnalysisAccepted:
     """Queue an analysis; poll ``GET /v1/analyses/{id}`` for progress and the result."""
     patient = patient_in_scope(db, user, patient_id)
     if visit_id:
-        visit = db.get(Visit, visit_id)
+        visit = db.get(Visit, visit_id) if is_id(visit_id) else None
         if visit is None or visit.patient_id != patient.id:
             raise _invalid("visit_id", f"visit {visit_id} is not a visit of this patient")
     tasks = valid_tasks()
@@ -116,6 +135,11 @@ def create_analysis(
         proto = PatientProtocol.model_validate(patient.protocol or {})
     if affected_side is None and proto.affected_side in ("left", "right"):
         affected_side = proto.affected_side  # the patient's affected side unless overridden
+
+    patient_id = patient.id
+    # End the read transaction before the (possibly long) copy: on SQLite every transaction
+    # holds the write lock (BEGIN IMMEDIATE), which must not wait on disk I/O.
+    db.rollback()
 
     head = file.file.read(16)
     file.file.seek(0)
@@ -138,7 +162,7 @@ def create_analysis(
         "working_side": working_side,
     }
     job = Analysis(
-        patient_id=patient.id,
+        patient_id=patient_id,
         visit_id=visit_id or None,
         created_by=user.id,
         task=task,
@@ -223,8 +247,10 @@ def _not_ready(job: Analysis) -> HTTPException:
         409: {"description": "Analysis not finished."},
     },
 )
-def download_track(job: ScopedAnalysis, settings: SettingsDep) -> FileResponse:
+def download_track(job: ScopedAnalysis, db: DbSession, settings: SettingsDep) -> FileResponse:
     """The extracted pose track (.npz, PoseTrack format); kept after raw uploads are deleted."""
+    db.expunge(job)  # keep its loaded state without a reload
+    db.rollback()  # don't hold a (SQLite write-locking) transaction while the file streams
     if job.status != "done":
         raise _not_ready(job)
     path = storage.abspath(settings, job.track_path) if job.track_path else None
@@ -243,8 +269,10 @@ def download_track(job: ScopedAnalysis, settings: SettingsDep) -> FileResponse:
         410: {"description": "Deleted by the retention policy."},
     },
 )
-def download_annotated(job: ScopedAnalysis, settings: SettingsDep) -> FileResponse:
+def download_annotated(job: ScopedAnalysis, db: DbSession, settings: SettingsDep) -> FileResponse:
     """The annotated video, if it was asked for and the retention period has not passed."""
+    db.expunge(job)  # keep its loaded state without a reload
+    db.rollback()  # don't hold a (SQLite write-locking) transaction while the file streams
     if not job.annotate:
         raise HTTPException(
             status.HTTP_404_NOT_FOUND, detail="no annotated video was requested for this analysis"
@@ -269,7 +297,7 @@ def download_annotated(job: ScopedAnalysis, settings: SettingsDep) -> FileRespon
 def list_analyses(
     patient: ScopedPatient,
     db: DbSession,
-    task: Annotated[str | None, Query(max_length=80)] = None,
+    task: Annotated[str | None, Query(max_length=80, pattern=r"^[a-z0-9_]+$")] = None,
     status_: Annotated[
         Literal["queued", "running", "done", "failed"] | None, Query(alias="status")
     ] = None,

@@ -283,14 +283,39 @@ class _Slot:
         self.event.set()
 
 
+def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a JPEG's frame header, without decoding it (``None``: not JPEG)."""
+    if data[:2] != b"\xff\xd8":
+        return None
+    i, n = 2, len(data)
+    while i + 9 < n:
+        if data[i] != 0xFF:
+            return None
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:  # no length field
+            i += 2
+            continue
+        (length,) = struct.unpack(">H", data[i + 2 : i + 4])
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # start of frame
+            height, width = struct.unpack(">HH", data[i + 5 : i + 9])
+            return int(width), int(height)
+        i += 2 + length
+    return None
+
+
 def _decode(jpeg: bytes) -> Any:
+    """RGB frame of a JPEG, or ``None`` (not a JPEG, or larger than MAX_FRAME_PIXELS)."""
     import cv2
     import numpy as np
 
+    size = _jpeg_size(jpeg)
+    if size is None or size[0] * size[1] > MAX_FRAME_PIXELS or min(size) <= 0:
+        return None  # checked before decoding: a small file can declare a huge image
     bgr = cv2.imdecode(np.frombuffer(jpeg, dtype=np.uint8), cv2.IMREAD_COLOR)
     if bgr is None:
-        return None
-    if bgr.shape[0] * bgr.shape[1] > MAX_FRAME_PIXELS:
         return None
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 

@@ -13,6 +13,7 @@ from api.deps import (
     DbSession,
     ScopedPatient,
     ScopedVisit,
+    is_id,
 )
 from api.outcomes import pain_report
 from api.schemas import (
@@ -51,9 +52,7 @@ def create_visit(body: VisitCreate, patient: ScopedPatient, db: DbSession, _: Cl
 )
 def list_visits(patient: ScopedPatient, db: DbSession) -> list[Visit]:
     query = (
-        select(Visit)
-        .where(Visit.patient_id == patient.id)
-        .order_by(Visit.date, Visit.created_at)
+        select(Visit).where(Visit.patient_id == patient.id).order_by(Visit.date, Visit.created_at)
     )
     return list(db.scalars(query))
 
@@ -92,12 +91,17 @@ def add_pain_score(
     """Record NRS pain (0-10) for a visit or a day; patients may record their own."""
     date = body.date
     if body.visit_id is not None:
-        visit = db.get(Visit, body.visit_id)
+        visit = db.get(Visit, body.visit_id) if is_id(body.visit_id) else None
         if visit is None or visit.patient_id != patient.id:
             raise HTTPException(
                 status.HTTP_422_UNPROCESSABLE_CONTENT,
-                detail=[{"loc": ["body", "visit_id"], "type": "value_error",
-                         "msg": f"visit {body.visit_id} is not a visit of this patient"}],
+                detail=[
+                    {
+                        "loc": ["body", "visit_id"],
+                        "type": "value_error",
+                        "msg": f"visit {body.visit_id} is not a visit of this patient",
+                    }
+                ],
             )
         date = date or visit.date
     assert date is not None  # the schema requires visit_id or date
@@ -116,9 +120,7 @@ def add_pain_score(
     return score
 
 
-@router.get(
-    "/patients/{patient_id}/pain", response_model=PainReport, responses={404: NOT_FOUND}
-)
+@router.get("/patients/{patient_id}/pain", response_model=PainReport, responses={404: NOT_FOUND})
 def get_pain(patient: ScopedPatient, db: DbSession, user: CurrentUser) -> PainReport:
     """Pain scores by date; flags (clinician observations) only for clinician tokens."""
     scores = db.scalars(select(PainScore).where(PainScore.patient_id == patient.id)).all()

@@ -24,8 +24,11 @@ def _size(text: str) -> tuple[int, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m avnmotion.synth", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m avnmotion.synth",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = ap.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("samples", help="render the curated sample set")
     s.add_argument("--out", default="sample_videos")
@@ -39,7 +42,9 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--fps", type=int, default=30)
     r.add_argument("--out", required=True)
     r.add_argument("--name", help="file stem (default: <task>_<view>_seed<seed>[_pattern])")
-    r.add_argument("--pattern", help="gait pattern, e.g. normal, antalgic_right, trendelenburg_left")
+    r.add_argument(
+        "--pattern", help="gait pattern, e.g. normal, antalgic_right, trendelenburg_left"
+    )
     r.add_argument("--severity-si", type=float, help="antalgic: |stance-time SI| in percent")
     r.add_argument("--pelvic-drop-deg", type=float)
     r.add_argument("--trunk-lean-deg", type=float)
@@ -80,14 +85,20 @@ def main(argv: list[str] | None = None) -> int:
             kwargs["trunk_lean_deg"] = args.trunk_lean_deg
         passes = args.passes
         if passes is None and args.duration_s is not None:
-            passes = max(1, math.ceil(args.duration_s / (4.0 if view == "side" else 4.5)))
+            passes = math.ceil(args.duration_s / (4.3 if view == "side" else 4.8)) + 1
         kwargs["n_passes"] = passes or (4 if view == "side" else 3)
     elif args.pattern or args.severity_si is not None:
         ap.error("--pattern / --severity-si apply to --task gait only")
-    name = args.name or f"{task}_{view}_seed{args.seed}" + (f"_{args.pattern}" if args.pattern else "")
-    spec = catalog.ClipSpec(name, task, view, args.seed, fps=args.fps, kwargs=kwargs, size=args.size)
-    max_frames = None if args.duration_s is None else int(round(args.duration_s * args.fps))
-    info = catalog.render_clip(spec, Path(args.out), keys_only=args.keys_only, max_frames=max_frames, crf=args.crf)
+    name = args.name or f"{task}_{view}_seed{args.seed}" + (
+        f"_{args.pattern}" if args.pattern else ""
+    )
+    spec = catalog.ClipSpec(
+        name, task, view, args.seed, fps=args.fps, kwargs=kwargs, size=args.size
+    )
+    max_frames = None if args.duration_s is None else round(args.duration_s * args.fps)
+    info = catalog.render_clip(
+        spec, Path(args.out), keys_only=args.keys_only, max_frames=max_frames, crf=args.crf
+    )
     print(info)
     return 0
 

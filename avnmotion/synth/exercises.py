@@ -25,7 +25,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-
 from scipy.ndimage import gaussian_filter1d
 
 from avnmotion.synth.angles import joint_angles
@@ -49,7 +48,14 @@ from avnmotion.synth.motion import (
     smoothstep,
     upright_basis,
 )
-from avnmotion.synth.subject import Prop, Subject, chair_props, make_subject, sole_points, table_props
+from avnmotion.synth.subject import (
+    Prop,
+    Subject,
+    chair_props,
+    make_subject,
+    sole_points,
+    table_props,
+)
 
 FloatArray = NDArray[np.float64]
 D = np.deg2rad
@@ -89,7 +95,7 @@ def rep_profile(plan: RepPlan) -> tuple[FloatArray, FloatArray, list[dict[str, A
     """
     segs: list[tuple[float, float, float, float, str]] = []  # t0, t1, r0, r1, kind
     t = plan.lead_in_s
-    reps = []
+    reps: list[dict[str, Any]] = []
     k = 0
     for s in range(plan.sets):
         for _ in range(plan.reps):
@@ -112,21 +118,26 @@ def rep_profile(plan: RepPlan) -> tuple[FloatArray, FloatArray, list[dict[str, A
     T = sim_times(duration)
     r = np.zeros_like(T)
     for t0, t1, r0, r1, kind in segs:
-        m = (T >= t0) & (T <= t1)
+        m = (t0 <= T) & (t1 >= T)
         u = (T[m] - t0) / max(t1 - t0, 1e-9)
         r[m] = r0 + (r1 - r0) * (smoothstep(u) if kind != "hold" else u * 0 + 1.0 * (r1 == r0))
         if kind == "hold":
             r[m] = r0
     for rep in reps:
         if rep["jerky"]:
-            m = (T >= rep["start_s"]) & (T <= rep["end_s"])
+            m = (rep["start_s"] <= T) & (rep["end_s"] >= T)
             u = (T[m] - rep["start_s"]) / (rep["end_s"] - rep["start_s"])
             r[m] += 0.12 * rep["scale"] * np.sin(6 * np.pi * u) * np.sin(np.pi * u)
     return T, r, reps
 
 
-def hold_profile(plan_holds: list[tuple[float, float, float]], lead_in: float, lead_out: float,
-                 ramp_s: float = 1.0, gap_s: float = 2.0) -> tuple[FloatArray, FloatArray, list[dict[str, Any]]]:
+def hold_profile(
+    plan_holds: list[tuple[float, float, float]],
+    lead_in: float,
+    lead_out: float,
+    ramp_s: float = 1.0,
+    gap_s: float = 2.0,
+) -> tuple[FloatArray, FloatArray, list[dict[str, Any]]]:
     """Profile for hold tasks: each (hold_s, scale, _) ramps up, holds, ramps down.
 
     Returns (t, r, holds) with holds = [{index, start_s (ramp start), hold_start_s,
@@ -135,15 +146,21 @@ def hold_profile(plan_holds: list[tuple[float, float, float]], lead_in: float, l
     t = lead_in
     holds = []
     for i, (hold_s, sc, _) in enumerate(plan_holds):
-        h = {"index": i, "start_s": t, "hold_start_s": t + ramp_s, "hold_end_s": t + ramp_s + hold_s,
-             "end_s": t + 2 * ramp_s + hold_s, "scale": sc}
+        h = {
+            "index": i,
+            "start_s": t,
+            "hold_start_s": t + ramp_s,
+            "hold_end_s": t + ramp_s + hold_s,
+            "end_s": t + 2 * ramp_s + hold_s,
+            "scale": sc,
+        }
         holds.append(h)
         t = h["end_s"] + gap_s
     duration = t - gap_s + lead_out
     T = sim_times(duration)
     r = np.zeros_like(T)
     for h in holds:
-        m = (T >= h["start_s"]) & (T <= h["end_s"])
+        m = (h["start_s"] <= T) & (h["end_s"] >= T)
         up = np.clip((T[m] - h["start_s"]) / ramp_s, 0, 1)
         dn = np.clip((h["end_s"] - T[m]) / ramp_s, 0, 1)
         r[m] = h["scale"] * smoothstep(np.minimum(up, dn))
@@ -222,21 +239,44 @@ def assemble(
         if ik_legs is not None and side in ik_legs:
             spec = ik_legs[side]
             knee, r_th, r_sh = leg_ik(subj, hip, spec["ankle"], spec["hint"])
-            return {"knee": knee, "ankle": spec["ankle"], "r_thigh": r_th, "r_shank": r_sh, "r_foot": spec["r_foot"]}
+            return {
+                "knee": knee,
+                "ankle": spec["ankle"],
+                "r_thigh": r_th,
+                "r_shank": r_sh,
+                "r_foot": spec["r_foot"],
+            }
         p = side
-        return fk_leg(subj, side, hip, r_pel, d[f"{p}_hip_flex"], d[f"{p}_hip_abd"], d[f"{p}_hip_rot"],
-                      d[f"{p}_knee"], d[f"{p}_ankle"])
+        return fk_leg(
+            subj,
+            side,
+            hip,
+            r_pel,
+            d[f"{p}_hip_flex"],
+            d[f"{p}_hip_abd"],
+            d[f"{p}_hip_rot"],
+            d[f"{p}_knee"],
+            d[f"{p}_ankle"],
+        )
 
     if support is not None:
         leg0 = leg_for(support, pel)
-        target = support_ankle[support] if support_ankle and support in support_ankle else np.repeat(leg0["ankle"][:1], n, axis=0)
+        target = (
+            support_ankle[support]
+            if support_ankle and support in support_ankle
+            else np.repeat(leg0["ankle"][:1], n, axis=0)
+        )
         pel = pel + (target - leg0["ankle"])
     for side in SIDES:
         legs[side] = leg_for(side, pel)
     default_arms(d)
     arms = {
-        s: {"shoulder_flex": d[f"{s}_sh_flex"], "shoulder_abd": d[f"{s}_sh_abd"], "elbow_flex": d[f"{s}_elbow"],
-            "shoulder_rot": d[f"{s}_sh_rot"]}
+        s: {
+            "shoulder_flex": d[f"{s}_sh_flex"],
+            "shoulder_abd": d[f"{s}_sh_abd"],
+            "elbow_flex": d[f"{s}_elbow"],
+            "shoulder_rot": d[f"{s}_sh_rot"],
+        }
         for s in SIDES
     }
     if posture == "supine":
@@ -265,7 +305,9 @@ def _ground(pose: Pose, subj: Subject, side: str) -> Pose:
     return Pose(t=pose.t, joints=joints, segments=segs, basis=pose.basis)
 
 
-def standing_pelvis(subj: Subject, n: int, x: float = 0.0, z: float = 0.0, knee_deg: float = 0.0) -> FloatArray:
+def standing_pelvis(
+    subj: Subject, n: int, x: float = 0.0, z: float = 0.0, knee_deg: float = 0.0
+) -> FloatArray:
     h = subj.thigh + subj.shank + subj.ankle_height
     return np.tile(np.array([x, h, z]), (n, 1))
 
@@ -274,8 +316,14 @@ def foot_flat_rot(psi: float, n: int, pitch: Any = 0.0) -> FloatArray:
     return rot_y(np.full(n, psi)) @ rot_z(_arr(pitch, n))
 
 
-def planted_feet(subj: Subject, n: int, psi: float, centre: FloatArray, half_width: float,
-                 toe_out_deg: float = 0.0) -> dict[str, dict[str, FloatArray]]:
+def planted_feet(
+    subj: Subject,
+    n: int,
+    psi: float,
+    centre: FloatArray,
+    half_width: float,
+    toe_out_deg: float = 0.0,
+) -> dict[str, dict[str, FloatArray]]:
     """Flat feet on the floor, ankles ``half_width`` either side of ``centre`` (x, z)."""
     f = heading_vec(psi)
     r = np.cross(f, [0.0, 1.0, 0.0])
@@ -288,11 +336,25 @@ def planted_feet(subj: Subject, n: int, psi: float, centre: FloatArray, half_wid
     return out
 
 
-def _finish(task: str, subj: Subject, pose: Pose, params: dict[str, Any], *, seed: int,
-            reference: str = "upright", props: list[Prop] | None = None, psi: float = 0.0,
-            primary: str, reps: list[dict[str, Any]] | None = None, holds: list[dict[str, Any]] | None = None,
-            faults: list[dict[str, Any]] | None = None, test_result: dict[str, Any] | None = None,
-            side: str | None = None, peak_mode: str = "max", seated_rotation: bool = False) -> Motion:
+def _finish(
+    task: str,
+    subj: Subject,
+    pose: Pose,
+    params: dict[str, Any],
+    *,
+    seed: int,
+    reference: str = "upright",
+    props: list[Prop] | None = None,
+    psi: float = 0.0,
+    primary: str,
+    reps: list[dict[str, Any]] | None = None,
+    holds: list[dict[str, Any]] | None = None,
+    faults: list[dict[str, Any]] | None = None,
+    test_result: dict[str, Any] | None = None,
+    side: str | None = None,
+    peak_mode: str = "max",
+    seated_rotation: bool = False,
+) -> Motion:
     """Compute rep peaks on the true angle curve and pack the Motion."""
     params = dict(params)
     params["seated_rotation"] = seated_rotation
@@ -308,18 +370,24 @@ def _finish(task: str, subj: Subject, pose: Pose, params: dict[str, Any], *, see
         i = int(np.argmax(seg) if peak_mode == "max" else np.argmin(seg))
         is_partial = bool(rp["scale"] < 0.85)
         partial += int(is_partial)
-        rep_out.append({
-            "index": rp["index"],
-            "set": rp.get("set", 0),
-            "start_s": rp["start_s"],
-            "peak_s": float(t[m][i]),
-            "end_s": rp["end_s"],
-            "peak_deg": float(seg[i]),
-            "excursion_deg": float(abs(seg[i] - base_val)),
-            "partial": is_partial,
-        })
+        rep_out.append(
+            {
+                "index": rp["index"],
+                "set": rp.get("set", 0),
+                "start_s": rp["start_s"],
+                "peak_s": float(t[m][i]),
+                "end_s": rp["end_s"],
+                "peak_deg": float(seg[i]),
+                "excursion_deg": float(abs(seg[i] - base_val)),
+                "partial": is_partial,
+            }
+        )
     hold_out = [
-        {"start_s": h["hold_start_s"], "end_s": h["hold_end_s"], "duration_s": h["hold_end_s"] - h["hold_start_s"]}
+        {
+            "start_s": h["hold_start_s"],
+            "end_s": h["hold_end_s"],
+            "duration_s": h["hold_end_s"] - h["hold_start_s"],
+        }
         for h in (holds or [])
     ]
     n_sets = 1 + max((r["set"] for r in rep_out), default=0) if rep_out else (1 if hold_out else 0)
@@ -338,13 +406,29 @@ def _finish(task: str, subj: Subject, pose: Pose, params: dict[str, Any], *, see
     }
     if test_result is not None:
         truth["test_result"] = test_result
-    return Motion(task=task, subject=subj, pose=pose, params=params, truth=truth, props=props or [],
-                  reference=reference, heading=np.full(pose.n, psi), seed=seed)
+    return Motion(
+        task=task,
+        subject=subj,
+        pose=pose,
+        params=params,
+        truth=truth,
+        props=props or [],
+        reference=reference,
+        heading=np.full(pose.n, psi),
+        seed=seed,
+    )
 
 
-def _fault(kind: str, rep: dict[str, Any] | None, size: float | None, **extra: Any) -> dict[str, Any]:
-    out = {"kind": kind, "rep_index": rep["index"] if rep else None, "size_deg": size,
-           "start_s": rep["start_s"] if rep else None, "end_s": rep["end_s"] if rep else None}
+def _fault(
+    kind: str, rep: dict[str, Any] | None, size: float | None, **extra: Any
+) -> dict[str, Any]:
+    out = {
+        "kind": kind,
+        "rep_index": rep["index"] if rep else None,
+        "size_deg": size,
+        "start_s": rep["start_s"] if rep else None,
+        "end_s": rep["end_s"] if rep else None,
+    }
     out.update(extra)
     return out
 
@@ -371,26 +455,41 @@ def _tempo_jitter(plan: RepPlan, seed: int) -> RepPlan:
 # ---------------------------------------------------------------------------------------
 # standing, both feet planted (IK legs)
 # ---------------------------------------------------------------------------------------
-def generate_squat(subject: Subject | None = None, *, seed: int = 0, reps: int = 6, sets: int = 1,
-                   depth_knee_deg: float = 85.0, valgus_rep: int | None = 2, valgus_deg: float = 33.0,
-                   partial_rep: int | None = 4, deep_rep: int | None = None, deep_hip_deg: float = 100.0,
-                   mini: bool = False, rest_s: float = 3.0, psi: float = 0.0) -> Motion:
+def generate_squat(
+    subject: Subject | None = None,
+    *,
+    seed: int = 0,
+    reps: int = 6,
+    sets: int = 1,
+    depth_knee_deg: float = 85.0,
+    valgus_rep: int | None = 2,
+    valgus_deg: float = 33.0,
+    partial_rep: int | None = 4,
+    deep_rep: int | None = None,
+    deep_hip_deg: float = 100.0,
+    mini: bool = False,
+    rest_s: float = 3.0,
+    psi: float = 0.0,
+) -> Motion:
     """Bodyweight squat (or mini squat) with planted feet.
 
     Faults: ``valgus_rep`` (knees collapse medially: the knee plane rotates medially about
     the hip-ankle line by ``valgus_deg`` at the bottom; the key also gives the resulting
-    change of the frontal-plane knee angle, ``fppa_change_deg``), ``partial_rep`` (half depth), ``deep_rep`` (hip flexion
+    change of the frontal-plane knee angle, ``fppa_change_deg``), ``partial_rep`` (half
+    depth), ``deep_rep`` (hip flexion
     beyond 90 deg, ``deep_hip_deg``).
     """
     subj = subject or make_subject(seed=seed)
     depth = 40.0 if mini else depth_knee_deg
-    plan = _tempo_jitter(RepPlan(reps=reps, sets=sets, rest_s=rest_s, up_s=1.4, hold_s=0.4, down_s=1.3, pause_s=0.8), seed)
+    plan = _tempo_jitter(
+        RepPlan(reps=reps, sets=sets, rest_s=rest_s, up_s=1.4, hold_s=0.4, down_s=1.3, pause_s=0.8),
+        seed,
+    )
     if partial_rep is not None:
         plan.scale[partial_rep] = 0.45
     T, r, rp = rep_profile(plan)
     n = T.shape[0]
     d = Dof(n)
-    leg_len = subj.thigh + subj.shank
     hw = 0.5 * subj.hip_joint_width + 0.03
     feet = planted_feet(subj, n, psi, np.zeros(3), hw, toe_out_deg=8.0)
     f = heading_vec(psi)
@@ -418,7 +517,9 @@ def generate_squat(subject: Subject | None = None, *, seed: int = 0, reps: int =
     faults = []
     val_w = np.zeros(n)
     if valgus_rep is not None:
-        val_w = _rep_mask(T, rp[valgus_rep]) * np.clip(r / max(plan.scale.get(valgus_rep, 1.0), 1e-6), 0, 1)
+        val_w = _rep_mask(T, rp[valgus_rep]) * np.clip(
+            r / max(plan.scale.get(valgus_rep, 1.0), 1e-6), 0, 1
+        )
     for s in SIDES:
         sg = SIDE_SIGN[s]
         right = np.cross(f, [0.0, 1.0, 0.0])
@@ -426,30 +527,70 @@ def generate_squat(subject: Subject | None = None, *, seed: int = 0, reps: int =
         ang = -sg * D(8.0) + sg * D(valgus_deg) * val_w
         hint = np.cos(ang)[:, None] * f[None] - np.sin(ang)[:, None] * right[None] * 1.0
         hints[s] = _unit(hint)
-    ik = {s: {"ankle": feet[s]["ankle"], "r_foot": feet[s]["r_foot"], "hint": hints[s]} for s in SIDES}
+    ik = {
+        s: {"ankle": feet[s]["ankle"], "r_foot": feet[s]["r_foot"], "hint": hints[s]} for s in SIDES
+    }
     pose = assemble(subj, T, d, psi=psi, pelvis_pos=pel, ik_legs=ik)
     ang = joint_angles(pose)
     if valgus_rep is not None:
         rep = rp[valgus_rep]
-        m = (T >= rep["start_s"]) & (T <= rep["end_s"])
-        size = float(np.max(0.5 * (ang["left_knee_valgus_deg"][m] + ang["right_knee_valgus_deg"][m])))
-        base_m = (T >= rp[0]["start_s"]) & (T <= rp[0]["end_s"])
-        base = float(np.max(0.5 * (ang["left_knee_valgus_deg"][base_m] + ang["right_knee_valgus_deg"][base_m])))
+        m = (rep["start_s"] <= T) & (rep["end_s"] >= T)
+        size = float(
+            np.max(0.5 * (ang["left_knee_valgus_deg"][m] + ang["right_knee_valgus_deg"][m]))
+        )
+        base_m = (rp[0]["start_s"] <= T) & (rp[0]["end_s"] >= T)
+        base = float(
+            np.max(
+                0.5 * (ang["left_knee_valgus_deg"][base_m] + ang["right_knee_valgus_deg"][base_m])
+            )
+        )
         # size = medial rotation of the knee plane about the hip-ankle line (the generator's
         # parameter); the frontal-plane knee angle change a front camera sees is reported too
-        faults.append(_fault("knee_valgus", rep, float(valgus_deg), side="both",
-                             fppa_change_deg=round(size - base, 2), measure="knee_plane_medial_rotation"))
+        faults.append(
+            _fault(
+                "knee_valgus",
+                rep,
+                float(valgus_deg),
+                side="both",
+                fppa_change_deg=round(size - base, 2),
+                measure="knee_plane_medial_rotation",
+            )
+        )
     if partial_rep is not None:
         faults.append(_fault("partial_rep", rp[partial_rep], None))
     if deep_rep is not None:
         rep = rp[deep_rep]
-        m = (T >= rep["start_s"]) & (T <= rep["end_s"])
+        m = (rep["start_s"] <= T) & (rep["end_s"] >= T)
         hf = float(np.max(0.5 * (ang["left_hip_flexion_deg"][m] + ang["right_hip_flexion_deg"][m])))
-        faults.append(_fault("hip_flexion_past_90", rep, round(hf - 90.0, 2), peak_hip_flexion_deg=round(hf, 2)))
-    params = {"reps": reps, "sets": sets, "depth_knee_deg": depth, "valgus_rep": valgus_rep, "valgus_deg": valgus_deg,
-              "partial_rep": partial_rep, "deep_rep": deep_rep, "mini": mini, "up_s": plan.up_s, "down_s": plan.down_s}
-    return _finish("mini_squat" if mini else "squat", subj, pose, params, seed=seed, psi=psi,
-                   primary="right_knee_flexion_deg", reps=rp, faults=faults, side="both")
+        faults.append(
+            _fault(
+                "hip_flexion_past_90", rep, round(hf - 90.0, 2), peak_hip_flexion_deg=round(hf, 2)
+            )
+        )
+    params = {
+        "reps": reps,
+        "sets": sets,
+        "depth_knee_deg": depth,
+        "valgus_rep": valgus_rep,
+        "valgus_deg": valgus_deg,
+        "partial_rep": partial_rep,
+        "deep_rep": deep_rep,
+        "mini": mini,
+        "up_s": plan.up_s,
+        "down_s": plan.down_s,
+    }
+    return _finish(
+        "mini_squat" if mini else "squat",
+        subj,
+        pose,
+        params,
+        seed=seed,
+        psi=psi,
+        primary="right_knee_flexion_deg",
+        reps=rp,
+        faults=faults,
+        side="both",
+    )
 
 
 def _chair_geometry(subj: Subject, psi: float, seat_extra: float = 0.0) -> dict[str, Any]:
@@ -464,7 +605,12 @@ def _chair_geometry(subj: Subject, psi: float, seat_extra: float = 0.0) -> dict[
     front = hip_x + 0.75 * subj.thigh
     origin = np.array([0.0, 0.0, 0.0]) + front * f
     props = chair_props(seat_h, origin, heading=psi, seat_depth=0.44)
-    return {"hip": np.array([0.0, hip_y, 0.0]), "ankle_fwd": ankle_fwd, "seat_h": seat_h, "props": props}
+    return {
+        "hip": np.array([0.0, hip_y, 0.0]),
+        "ankle_fwd": ankle_fwd,
+        "seat_h": seat_h,
+        "props": props,
+    }
 
 
 def _sts_profile(r: FloatArray) -> dict[str, FloatArray]:
@@ -475,14 +621,34 @@ def _sts_profile(r: FloatArray) -> dict[str, FloatArray]:
     return {"lean": lean, "rise": rise, "fwd": fwd}
 
 
-def generate_sit_to_stand(subject: Subject | None = None, *, seed: int = 0, reps: int = 5,
-                          partial_rep: int | None = 3, tempo: float = 1.0, arms_crossed: bool = False,
-                          task: str = "sit_to_stand", duration_s: float | None = None,
-                          lead_in_s: float = 1.0, deep_rep: int | None = None, psi: float = 0.0) -> Motion:
+def generate_sit_to_stand(
+    subject: Subject | None = None,
+    *,
+    seed: int = 0,
+    reps: int = 5,
+    partial_rep: int | None = 3,
+    tempo: float = 1.0,
+    arms_crossed: bool = False,
+    task: str = "sit_to_stand",
+    duration_s: float | None = None,
+    lead_in_s: float = 1.0,
+    deep_rep: int | None = None,
+    psi: float = 0.0,
+) -> Motion:
     """Sit-to-stand from a chair with planted feet (side view)."""
     subj = subject or make_subject(seed=seed)
-    plan = _tempo_jitter(RepPlan(reps=reps, up_s=1.3 * tempo, hold_s=0.5 * tempo, down_s=1.5 * tempo,
-                                 pause_s=0.7 * tempo, lead_in_s=lead_in_s, lead_out_s=1.0), seed)
+    plan = _tempo_jitter(
+        RepPlan(
+            reps=reps,
+            up_s=1.3 * tempo,
+            hold_s=0.5 * tempo,
+            down_s=1.5 * tempo,
+            pause_s=0.7 * tempo,
+            lead_in_s=lead_in_s,
+            lead_out_s=1.0,
+        ),
+        seed,
+    )
     if partial_rep is not None:
         plan.scale[partial_rep] = 0.7
     T, r, rp = rep_profile(plan)
@@ -493,14 +659,16 @@ def generate_sit_to_stand(subject: Subject | None = None, *, seed: int = 0, reps
     geo = _chair_geometry(subj, psi)
     f = heading_vec(psi)
     feet_c = geo["hip"] + geo["ankle_fwd"] * f
-    feet = planted_feet(subj, n, psi, np.array([feet_c[0], 0.0, feet_c[2]]), 0.5 * subj.hip_joint_width + 0.02, 6.0)
+    feet = planted_feet(
+        subj, n, psi, np.array([feet_c[0], 0.0, feet_c[2]]), 0.5 * subj.hip_joint_width + 0.02, 6.0
+    )
     pr = _sts_profile(np.clip(r, 0, 1.2))
     stand_y = subj.ankle_height + (subj.thigh + subj.shank) * 0.999
     seat_hip = geo["hip"]
     stand_fwd = geo["ankle_fwd"] - 0.04
     pel = np.zeros((n, 3))
     pel[:, 1] = seat_hip[1] + (stand_y - seat_hip[1]) * pr["rise"]
-    fwd_amt = (0.12 * pr["fwd"] * (1 - pr["rise"]) + stand_fwd * pr["rise"])
+    fwd_amt = 0.12 * pr["fwd"] * (1 - pr["rise"]) + stand_fwd * pr["rise"]
     pel += fwd_amt[:, None] * f
     d = Dof(n)
     lean_peak = D(42.0)
@@ -517,42 +685,86 @@ def generate_sit_to_stand(subject: Subject | None = None, *, seed: int = 0, reps
             d[f"{s}_sh_flex"] = D(25.0) * pr["lean"] + D(5.0)
             d[f"{s}_elbow"] = D(20.0)
     hints = {s: np.repeat(f[None], n, axis=0) for s in SIDES}
-    ik = {s: {"ankle": feet[s]["ankle"], "r_foot": feet[s]["r_foot"], "hint": hints[s]} for s in SIDES}
+    ik = {
+        s: {"ankle": feet[s]["ankle"], "r_foot": feet[s]["r_foot"], "hint": hints[s]} for s in SIDES
+    }
     pose = assemble(subj, T, d, psi=psi, pelvis_pos=pel, ik_legs=ik)
     faults = []
     if partial_rep is not None:
-        faults.append(_fault("partial_rep", rp[partial_rep], None, note="does not reach full standing"))
+        faults.append(
+            _fault("partial_rep", rp[partial_rep], None, note="does not reach full standing")
+        )
     # test results from the true kinematics: a stand = pelvis reaching ~standing height
     ang = joint_angles(pose)
     hip_c = 0.5 * (ang["left_hip_flexion_deg"] + ang["right_hip_flexion_deg"])
-    params = {"reps": reps, "partial_rep": partial_rep, "tempo": tempo, "arms_crossed": arms_crossed,
-              "seat_height_m": geo["seat_h"], "up_s": plan.up_s, "down_s": plan.down_s}
+    params = {
+        "reps": reps,
+        "partial_rep": partial_rep,
+        "tempo": tempo,
+        "arms_crossed": arms_crossed,
+        "seat_height_m": geo["seat_h"],
+        "up_s": plan.up_s,
+        "down_s": plan.down_s,
+    }
     complete = [x for x in rp if x["scale"] >= 0.85]
     test_result: dict[str, Any] | None = None
     if task == "five_times_sit_to_stand":
         # time from movement start to seated again after the 5th complete stand
         end = complete[min(4, len(complete) - 1)]["end_s"]
-        test_result = {"duration_s": end - rp[0]["start_s"], "stand_count": min(5, len(complete)),
-                       "start_s": rp[0]["start_s"], "end_s": end}
+        test_result = {
+            "duration_s": end - rp[0]["start_s"],
+            "stand_count": min(5, len(complete)),
+            "start_s": rp[0]["start_s"],
+            "end_s": end,
+        }
     elif task == "thirty_second_chair_stand":
         start = rp[0]["start_s"]
         stands = [x for x in complete if x["top_start_s"] <= start + 30.0]
-        test_result = {"stand_count": len(stands), "window_s": 30.0, "start_s": start, "end_s": start + 30.0}
+        test_result = {
+            "stand_count": len(stands),
+            "window_s": 30.0,
+            "start_s": start,
+            "end_s": start + 30.0,
+        }
     _ = hip_c
-    return _finish(task, subj, pose, params, seed=seed, psi=psi, props=geo["props"],
-                   primary="right_knee_flexion_deg", reps=rp, faults=faults, side="both",
-                   peak_mode="min", test_result=test_result)
+    return _finish(
+        task,
+        subj,
+        pose,
+        params,
+        seed=seed,
+        psi=psi,
+        props=geo["props"],
+        primary="right_knee_flexion_deg",
+        reps=rp,
+        faults=faults,
+        side="both",
+        peak_mode="min",
+        test_result=test_result,
+    )
 
 
 # ---------------------------------------------------------------------------------------
 # standing, one leg moves (stance leg fixed)
 # ---------------------------------------------------------------------------------------
-def _single_leg(task: str, subj: Subject, seed: int, plan: RepPlan, side: str,
-                move: Callable[[Dof, FloatArray, FloatArray, list[dict[str, Any]]], list[dict[str, Any]]],
-                primary: str, params: dict[str, Any], psi: float = 0.0, hold_mode: bool = False,
-                holds: list[dict[str, Any]] | None = None, T: FloatArray | None = None,
-                r: FloatArray | None = None, rp: list[dict[str, Any]] | None = None,
-                test_result: dict[str, Any] | None = None, peak_mode: str = "max") -> Motion:
+def _single_leg(
+    task: str,
+    subj: Subject,
+    seed: int,
+    plan: RepPlan,
+    side: str,
+    move: Callable[[Dof, FloatArray, FloatArray, list[dict[str, Any]]], list[dict[str, Any]]],
+    primary: str,
+    params: dict[str, Any],
+    psi: float = 0.0,
+    hold_mode: bool = False,
+    holds: list[dict[str, Any]] | None = None,
+    T: FloatArray | None = None,
+    r: FloatArray | None = None,
+    rp: list[dict[str, Any]] | None = None,
+    test_result: dict[str, Any] | None = None,
+    peak_mode: str = "max",
+) -> Motion:
     if T is None:
         T, r, rp = rep_profile(plan)
     assert r is not None
@@ -564,7 +776,16 @@ def _single_leg(task: str, subj: Subject, seed: int, plan: RepPlan, side: str,
     faults = move(d, T, r, rp or [])
     f = heading_vec(psi)
     right = np.cross(f, [0.0, 1.0, 0.0])
-    anchor = {stance: np.repeat((np.array([0.0, subj.ankle_height, 0.0]) + SIDE_SIGN[stance] * (0.5 * subj.hip_joint_width) * right)[None], n, axis=0)}
+    anchor = {
+        stance: np.repeat(
+            (
+                np.array([0.0, subj.ankle_height, 0.0])
+                + SIDE_SIGN[stance] * (0.5 * subj.hip_joint_width) * right
+            )[None],
+            n,
+            axis=0,
+        )
+    }
     pel = standing_pelvis(subj, n)
     pose = assemble(subj, T, d, psi=psi, pelvis_pos=pel, support=stance, support_ankle=anchor)
     # keep the moving foot out of the floor: add a little hip flexion where it would dip
@@ -579,20 +800,44 @@ def _single_leg(task: str, subj: Subject, seed: int, plan: RepPlan, side: str,
         d.add(f"{side}_hip_flex", np.arcsin(np.clip(dip / leg, 0, 1)))
         pose = assemble(subj, T, d, psi=psi, pelvis_pos=pel, support=stance, support_ankle=anchor)
     pose = _ground(pose, subj, stance)
-    return _finish(task, subj, pose, params, seed=seed, psi=psi, primary=primary, reps=rp,
-                   holds=holds, faults=faults, side=side, test_result=test_result, peak_mode=peak_mode)
+    return _finish(
+        task,
+        subj,
+        pose,
+        params,
+        seed=seed,
+        psi=psi,
+        primary=primary,
+        reps=rp,
+        holds=holds,
+        faults=faults,
+        side=side,
+        test_result=test_result,
+        peak_mode=peak_mode,
+    )
 
 
-def generate_hip_abduction(subject: Subject | None = None, *, seed: int = 0, side: str = "right",
-                           reps: int = 8, rom_deg: float = 28.0, lean_rep: int | None = 3,
-                           lean_deg: float = 12.0, partial_rep: int | None = 5, psi: float = 0.0) -> Motion:
+def generate_hip_abduction(
+    subject: Subject | None = None,
+    *,
+    seed: int = 0,
+    side: str = "right",
+    reps: int = 8,
+    rom_deg: float = 28.0,
+    lean_rep: int | None = 3,
+    lean_deg: float = 12.0,
+    partial_rep: int | None = 5,
+    psi: float = 0.0,
+) -> Motion:
     """Standing hip abduction (front view); fault: trunk lean toward the stance side."""
     subj = subject or make_subject(seed=seed)
     plan = _tempo_jitter(RepPlan(reps=reps, up_s=1.1, hold_s=0.6, down_s=1.2, pause_s=0.6), seed)
     if partial_rep is not None:
         plan.scale[partial_rep] = 0.45
 
-    def move(d: Dof, T: FloatArray, r: FloatArray, rp: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def move(
+        d: Dof, T: FloatArray, r: FloatArray, rp: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
         sg = SIDE_SIGN[side]
         d[f"{side}_hip_abd"] = D(2.0) + D(rom_deg) * r
         d[f"{side}_knee"] = D(3.0)
@@ -601,28 +846,49 @@ def generate_hip_abduction(subject: Subject | None = None, *, seed: int = 0, sid
         if lean_rep is not None:
             w = _rep_mask(T, rp[lean_rep]) * r
             d["trunk_lat"] = -sg * D(lean_deg) * w  # lean toward the stance side
-            faults.append(_fault("trunk_lean", rp[lean_rep], lean_deg, direction="toward_stance_side"))
+            faults.append(
+                _fault("trunk_lean", rp[lean_rep], lean_deg, direction="toward_stance_side")
+            )
         if partial_rep is not None:
             faults.append(_fault("partial_rep", rp[partial_rep], None))
         for s in SIDES:
             d[f"{s}_sh_abd"] = D(12.0)
         return faults
 
-    params = {"side": side, "reps": reps, "rom_deg": rom_deg, "lean_rep": lean_rep, "lean_deg": lean_deg,
-              "partial_rep": partial_rep, "up_s": plan.up_s}
-    return _single_leg("hip_abduction", subj, seed, plan, side, move, f"{side}_hip_abduction_deg", params, psi=psi)
+    params = {
+        "side": side,
+        "reps": reps,
+        "rom_deg": rom_deg,
+        "lean_rep": lean_rep,
+        "lean_deg": lean_deg,
+        "partial_rep": partial_rep,
+        "up_s": plan.up_s,
+    }
+    return _single_leg(
+        "hip_abduction", subj, seed, plan, side, move, f"{side}_hip_abduction_deg", params, psi=psi
+    )
 
 
-def generate_hamstring_curl(subject: Subject | None = None, *, seed: int = 0, side: str = "right",
-                            reps: int = 8, rom_deg: float = 90.0, partial_rep: int | None = 4,
-                            hip_flex_rep: int | None = 2, psi: float = 0.0) -> Motion:
+def generate_hamstring_curl(
+    subject: Subject | None = None,
+    *,
+    seed: int = 0,
+    side: str = "right",
+    reps: int = 8,
+    rom_deg: float = 90.0,
+    partial_rep: int | None = 4,
+    hip_flex_rep: int | None = 2,
+    psi: float = 0.0,
+) -> Motion:
     """Standing knee flexion (side view); fault: hip flexes (thigh swings forward)."""
     subj = subject or make_subject(seed=seed)
     plan = _tempo_jitter(RepPlan(reps=reps, up_s=1.1, hold_s=0.5, down_s=1.2), seed)
     if partial_rep is not None:
         plan.scale[partial_rep] = 0.45
 
-    def move(d: Dof, T: FloatArray, r: FloatArray, rp: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def move(
+        d: Dof, T: FloatArray, r: FloatArray, rp: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
         d[f"{side}_knee"] = D(2.0) + D(rom_deg) * r
         d[f"{side}_hip_flex"] = D(-3.0) * r
         d[f"{side}_ankle"] = D(-15.0) * r
@@ -638,17 +904,34 @@ def generate_hamstring_curl(subject: Subject | None = None, *, seed: int = 0, si
             d[f"{s}_elbow"] = D(60.0)
         return faults
 
-    params = {"side": side, "reps": reps, "rom_deg": rom_deg, "partial_rep": partial_rep, "hip_flex_rep": hip_flex_rep}
-    return _single_leg("hamstring_curl", subj, seed, plan, side, move, f"{side}_knee_flexion_deg", params, psi=psi)
+    params = {
+        "side": side,
+        "reps": reps,
+        "rom_deg": rom_deg,
+        "partial_rep": partial_rep,
+        "hip_flex_rep": hip_flex_rep,
+    }
+    return _single_leg(
+        "hamstring_curl", subj, seed, plan, side, move, f"{side}_knee_flexion_deg", params, psi=psi
+    )
 
 
-def generate_quad_stretch(subject: Subject | None = None, *, seed: int = 0, side: str = "right",
-                          holds: int = 2, hold_s: float = 8.0, psi: float = 0.0) -> Motion:
+def generate_quad_stretch(
+    subject: Subject | None = None,
+    *,
+    seed: int = 0,
+    side: str = "right",
+    holds: int = 2,
+    hold_s: float = 8.0,
+    psi: float = 0.0,
+) -> Motion:
     """Standing quadriceps stretch: heel to buttock, held (side view)."""
     subj = subject or make_subject(seed=seed)
     T, r, hl = hold_profile([(hold_s, 1.0, 0.0)] * holds, 1.0, 1.0, ramp_s=1.5, gap_s=2.0)
 
-    def move(d: Dof, T: FloatArray, r: FloatArray, rp: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def move(
+        d: Dof, T: FloatArray, r: FloatArray, rp: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
         d[f"{side}_knee"] = D(2.0) + D(133.0) * r
         d[f"{side}_hip_flex"] = D(-8.0) * r
         d[f"{side}_ankle"] = D(-25.0) * r
@@ -661,18 +944,39 @@ def generate_quad_stretch(subject: Subject | None = None, *, seed: int = 0, side
         return []
 
     params = {"side": side, "holds": holds, "hold_s": hold_s}
-    return _single_leg("quad_stretch", subj, seed, RepPlan(), side, move, f"{side}_knee_flexion_deg", params,
-                       psi=psi, holds=hl, T=T, r=r, rp=[])
+    return _single_leg(
+        "quad_stretch",
+        subj,
+        seed,
+        RepPlan(),
+        side,
+        move,
+        f"{side}_knee_flexion_deg",
+        params,
+        psi=psi,
+        holds=hl,
+        T=T,
+        r=r,
+        rp=[],
+    )
 
 
-def generate_single_leg_stance(subject: Subject | None = None, *, seed: int = 0, side: str = "right",
-                               hold_s: float = 10.0, psi: float = 0.0) -> Motion:
+def generate_single_leg_stance(
+    subject: Subject | None = None,
+    *,
+    seed: int = 0,
+    side: str = "right",
+    hold_s: float = 10.0,
+    psi: float = 0.0,
+) -> Motion:
     """Single-leg stance test on ``side`` (the other foot lifted; front view)."""
     subj = subject or make_subject(seed=seed)
     lift = "left" if side == "right" else "right"
     T, r, hl = hold_profile([(hold_s, 1.0, 0.0)], 1.5, 1.5, ramp_s=0.8)
 
-    def move(d: Dof, T: FloatArray, r: FloatArray, rp: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def move(
+        d: Dof, T: FloatArray, r: FloatArray, rp: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
         d[f"{lift}_knee"] = D(60.0) * r
         d[f"{lift}_hip_flex"] = D(25.0) * r
         # small balance sway of the trunk
@@ -683,15 +987,40 @@ def generate_single_leg_stance(subject: Subject | None = None, *, seed: int = 0,
         return []
 
     h = hl[0]
-    test = {"stance_side": side, "duration_s": h["hold_end_s"] - h["hold_start_s"] + 0.8,
-            "foot_off_s": h["start_s"] + 0.4, "foot_down_s": h["end_s"] - 0.4}
+    test = {
+        "stance_side": side,
+        "duration_s": h["hold_end_s"] - h["hold_start_s"] + 0.8,
+        "foot_off_s": h["start_s"] + 0.4,
+        "foot_down_s": h["end_s"] - 0.4,
+    }
     params = {"side": side, "hold_s": hold_s}
-    return _single_leg("single_leg_stance", subj, seed, RepPlan(), lift, move, f"{lift}_knee_flexion_deg",
-                       params, psi=psi, holds=hl, T=T, r=r, rp=[], test_result=test)
+    return _single_leg(
+        "single_leg_stance",
+        subj,
+        seed,
+        RepPlan(),
+        lift,
+        move,
+        f"{lift}_knee_flexion_deg",
+        params,
+        psi=psi,
+        holds=hl,
+        T=T,
+        r=r,
+        rp=[],
+        test_result=test,
+    )
 
 
-def generate_adductor_stretch(subject: Subject | None = None, *, seed: int = 0, side: str = "right",
-                              holds: int = 2, hold_s: float = 8.0, psi: float = 0.0) -> Motion:
+def generate_adductor_stretch(
+    subject: Subject | None = None,
+    *,
+    seed: int = 0,
+    side: str = "right",
+    holds: int = 2,
+    hold_s: float = 8.0,
+    psi: float = 0.0,
+) -> Motion:
     """Standing side-lunge adductor stretch (front view): wide stance, shift over ``side``'s
     bent knee, stretching the other (straight) leg's adductors."""
     subj = subject or make_subject(seed=seed)
@@ -730,19 +1059,38 @@ def generate_adductor_stretch(subject: Subject | None = None, *, seed: int = 0, 
     for s in SIDES:
         yaw = -SIDE_SIGN[s] * D(15.0)
         hints[s] = np.repeat((np.cos(yaw) * f - np.sin(yaw) * right)[None], n, axis=0)
-    ik = {s: {"ankle": feet[s]["ankle"], "r_foot": feet[s]["r_foot"], "hint": hints[s]} for s in SIDES}
+    ik = {
+        s: {"ankle": feet[s]["ankle"], "r_foot": feet[s]["r_foot"], "hint": hints[s]} for s in SIDES
+    }
     pose = assemble(subj, T, d, psi=psi, pelvis_pos=pel, ik_legs=ik)
     params = {"side": side, "holds": holds, "hold_s": hold_s, "stance_half_width_m": hw}
-    return _finish("adductor_stretch", subj, pose, params, seed=seed, psi=psi,
-                   primary=f"{other}_hip_abduction_deg", holds=hl, side=other)
+    return _finish(
+        "adductor_stretch",
+        subj,
+        pose,
+        params,
+        seed=seed,
+        psi=psi,
+        primary=f"{other}_hip_abduction_deg",
+        holds=hl,
+        side=other,
+    )
 
 
 # ---------------------------------------------------------------------------------------
 # upper limb (standing, feet fixed)
 # ---------------------------------------------------------------------------------------
-def _standing_arms(task: str, subj: Subject, seed: int, plan: RepPlan,
-                   move: Callable[[Dof, FloatArray, FloatArray, list[dict[str, Any]]], list[dict[str, Any]]],
-                   primary: str, params: dict[str, Any], psi: float = 0.0, side: str = "both") -> Motion:
+def _standing_arms(
+    task: str,
+    subj: Subject,
+    seed: int,
+    plan: RepPlan,
+    move: Callable[[Dof, FloatArray, FloatArray, list[dict[str, Any]]], list[dict[str, Any]]],
+    primary: str,
+    params: dict[str, Any],
+    psi: float = 0.0,
+    side: str = "both",
+) -> Motion:
     T, r, rp = rep_profile(plan)
     n = T.shape[0]
     d = Dof(n)
@@ -751,14 +1099,48 @@ def _standing_arms(task: str, subj: Subject, seed: int, plan: RepPlan,
     faults = move(d, T, r, rp)
     f = heading_vec(psi)
     right = np.cross(f, [0.0, 1.0, 0.0])
-    anchor = {"right": np.repeat((np.array([0.0, subj.ankle_height, 0.0]) + (0.5 * subj.hip_joint_width + 0.03) * right)[None], n, axis=0)}
-    pose = assemble(subj, T, d, psi=psi, pelvis_pos=standing_pelvis(subj, n), support="right", support_ankle=anchor)
+    anchor = {
+        "right": np.repeat(
+            (np.array([0.0, subj.ankle_height, 0.0]) + (0.5 * subj.hip_joint_width + 0.03) * right)[
+                None
+            ],
+            n,
+            axis=0,
+        )
+    }
+    pose = assemble(
+        subj,
+        T,
+        d,
+        psi=psi,
+        pelvis_pos=standing_pelvis(subj, n),
+        support="right",
+        support_ankle=anchor,
+    )
     pose = _ground(pose, subj, "both")
-    return _finish(task, subj, pose, params, seed=seed, psi=psi, primary=primary, reps=rp, faults=faults, side=side)
+    return _finish(
+        task,
+        subj,
+        pose,
+        params,
+        seed=seed,
+        psi=psi,
+        primary=primary,
+        reps=rp,
+        faults=faults,
+        side=side,
+    )
 
 
-def generate_biceps_curl(subject: Subject | None = None, *, seed: int = 0, reps: int = 8,
-                         jerky_reps: tuple[int, ...] = (5, 6), partial_rep: int | None = 3, psi: float = 0.0) -> Motion:
+def generate_biceps_curl(
+    subject: Subject | None = None,
+    *,
+    seed: int = 0,
+    reps: int = 8,
+    jerky_reps: tuple[int, ...] = (5, 6),
+    partial_rep: int | None = 3,
+    psi: float = 0.0,
+) -> Motion:
     """Standing two-arm biceps curl; faults: jerky fast reps (with trunk swing), a partial rep."""
     subj = subject or make_subject(seed=seed)
     plan = _tempo_jitter(RepPlan(reps=reps, up_s=1.2, hold_s=0.3, down_s=1.5, pause_s=0.5), seed)
@@ -768,7 +1150,9 @@ def generate_biceps_curl(subject: Subject | None = None, *, seed: int = 0, reps:
     if partial_rep is not None:
         plan.scale[partial_rep] = 0.5
 
-    def move(d: Dof, T: FloatArray, r: FloatArray, rp: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def move(
+        d: Dof, T: FloatArray, r: FloatArray, rp: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
         for s in SIDES:
             d[f"{s}_elbow"] = D(10.0) + D(125.0) * r
             d[f"{s}_sh_flex"] = D(8.0) * r
@@ -776,25 +1160,47 @@ def generate_biceps_curl(subject: Subject | None = None, *, seed: int = 0, reps:
         faults = []
         for k in jerky_reps:
             w = _rep_mask(T, rp[k])
-            d.add("trunk_flex", -D(8.0) * w * np.sin(2 * np.pi * (T - rp[k]["start_s"]) / (rp[k]["end_s"] - rp[k]["start_s"])))
-            faults.append(_fault("jerky_fast_rep", rp[k], None, duration_s=rp[k]["end_s"] - rp[k]["start_s"]))
+            d.add(
+                "trunk_flex",
+                -D(8.0)
+                * w
+                * np.sin(2 * np.pi * (T - rp[k]["start_s"]) / (rp[k]["end_s"] - rp[k]["start_s"])),
+            )
+            faults.append(
+                _fault("jerky_fast_rep", rp[k], None, duration_s=rp[k]["end_s"] - rp[k]["start_s"])
+            )
         if partial_rep is not None:
             faults.append(_fault("partial_rep", rp[partial_rep], None))
         return faults
 
-    params = {"reps": reps, "jerky_reps": list(jerky_reps), "partial_rep": partial_rep, "up_s": plan.up_s}
-    return _standing_arms("biceps_curl", subj, seed, plan, move, "right_elbow_flexion_deg", params, psi=psi)
+    params = {
+        "reps": reps,
+        "jerky_reps": list(jerky_reps),
+        "partial_rep": partial_rep,
+        "up_s": plan.up_s,
+    }
+    return _standing_arms(
+        "biceps_curl", subj, seed, plan, move, "right_elbow_flexion_deg", params, psi=psi
+    )
 
 
-def generate_shoulder_press(subject: Subject | None = None, *, seed: int = 0, reps: int = 8,
-                            partial_rep: int | None = 4, psi: float = 0.0) -> Motion:
+def generate_shoulder_press(
+    subject: Subject | None = None,
+    *,
+    seed: int = 0,
+    reps: int = 8,
+    partial_rep: int | None = 4,
+    psi: float = 0.0,
+) -> Motion:
     """Standing overhead press (front view): hands from shoulder height to overhead."""
     subj = subject or make_subject(seed=seed)
     plan = _tempo_jitter(RepPlan(reps=reps, up_s=1.2, hold_s=0.4, down_s=1.4, pause_s=0.5), seed)
     if partial_rep is not None:
         plan.scale[partial_rep] = 0.45
 
-    def move(d: Dof, T: FloatArray, r: FloatArray, rp: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def move(
+        d: Dof, T: FloatArray, r: FloatArray, rp: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
         lead = smoothstep(np.clip(T / 1.0, 0, 1))  # raise to the start position first
         for s in SIDES:
             d[f"{s}_sh_abd"] = D(8.0) + lead * D(82.0) + D(75.0) * r
@@ -806,11 +1212,20 @@ def generate_shoulder_press(subject: Subject | None = None, *, seed: int = 0, re
         return faults
 
     params = {"reps": reps, "partial_rep": partial_rep}
-    return _standing_arms("shoulder_press", subj, seed, plan, move, "right_shoulder_abduction_deg", params, psi=psi)
+    return _standing_arms(
+        "shoulder_press", subj, seed, plan, move, "right_shoulder_abduction_deg", params, psi=psi
+    )
 
 
-def generate_lateral_raise(subject: Subject | None = None, *, seed: int = 0, reps: int = 8,
-                           partial_rep: int | None = 4, high_rep: int | None = 6, psi: float = 0.0) -> Motion:
+def generate_lateral_raise(
+    subject: Subject | None = None,
+    *,
+    seed: int = 0,
+    reps: int = 8,
+    partial_rep: int | None = 4,
+    high_rep: int | None = 6,
+    psi: float = 0.0,
+) -> Motion:
     """Standing lateral raise (front view), arms to ~90 deg; fault: raise above shoulder height."""
     subj = subject or make_subject(seed=seed)
     plan = _tempo_jitter(RepPlan(reps=reps, up_s=1.3, hold_s=0.4, down_s=1.5, pause_s=0.5), seed)
@@ -819,7 +1234,9 @@ def generate_lateral_raise(subject: Subject | None = None, *, seed: int = 0, rep
     if high_rep is not None:
         plan.scale[high_rep] = 1.3
 
-    def move(d: Dof, T: FloatArray, r: FloatArray, rp: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def move(
+        d: Dof, T: FloatArray, r: FloatArray, rp: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
         for s in SIDES:
             d[f"{s}_sh_abd"] = D(8.0) + D(80.0) * r
             d[f"{s}_elbow"] = D(12.0)
@@ -831,17 +1248,33 @@ def generate_lateral_raise(subject: Subject | None = None, *, seed: int = 0, rep
         return faults
 
     params = {"reps": reps, "partial_rep": partial_rep, "high_rep": high_rep}
-    return _standing_arms("lateral_raise", subj, seed, plan, move, "right_shoulder_abduction_deg", params, psi=psi)
+    return _standing_arms(
+        "lateral_raise", subj, seed, plan, move, "right_shoulder_abduction_deg", params, psi=psi
+    )
 
 
 # ---------------------------------------------------------------------------------------
 # seated
 # ---------------------------------------------------------------------------------------
-def _seated(task: str, subj: Subject, seed: int, T: FloatArray,
-            move: Callable[[Dof], None], primary: str, params: dict[str, Any], *, psi: float = 0.0,
-            reps: list[dict[str, Any]] | None = None, holds: list[dict[str, Any]] | None = None,
-            faults: list[dict[str, Any]] | None = None, seat_extra: float = 0.0, peak_mode: str = "max",
-            test_result: dict[str, Any] | None = None, seated_rotation: bool = False, side: str | None = None) -> Motion:
+def _seated(
+    task: str,
+    subj: Subject,
+    seed: int,
+    T: FloatArray,
+    move: Callable[[Dof], None],
+    primary: str,
+    params: dict[str, Any],
+    *,
+    psi: float = 0.0,
+    reps: list[dict[str, Any]] | None = None,
+    holds: list[dict[str, Any]] | None = None,
+    faults: list[dict[str, Any]] | None = None,
+    seat_extra: float = 0.0,
+    peak_mode: str = "max",
+    test_result: dict[str, Any] | None = None,
+    seated_rotation: bool = False,
+    side: str | None = None,
+) -> Motion:
     n = T.shape[0]
     geo = _chair_geometry(subj, psi, seat_extra=seat_extra)
     d = Dof(n)
@@ -855,13 +1288,35 @@ def _seated(task: str, subj: Subject, seed: int, T: FloatArray,
     move(d)
     pel = np.repeat(geo["hip"][None], n, axis=0)
     pose = assemble(subj, T, d, psi=psi, posture="seated", pelvis_pos=pel)
-    return _finish(task, subj, pose, params, seed=seed, psi=psi, props=geo["props"], primary=primary,
-                   reps=reps, holds=holds, faults=faults, side=side, peak_mode=peak_mode,
-                   test_result=test_result, seated_rotation=seated_rotation)
+    return _finish(
+        task,
+        subj,
+        pose,
+        params,
+        seed=seed,
+        psi=psi,
+        props=geo["props"],
+        primary=primary,
+        reps=reps,
+        holds=holds,
+        faults=faults,
+        side=side,
+        peak_mode=peak_mode,
+        test_result=test_result,
+        seated_rotation=seated_rotation,
+    )
 
 
-def generate_leg_extension(subject: Subject | None = None, *, seed: int = 0, side: str = "right", reps: int = 8,
-                           partial_rep: int | None = 3, jerky_reps: tuple[int, ...] = (6,), psi: float = 0.0) -> Motion:
+def generate_leg_extension(
+    subject: Subject | None = None,
+    *,
+    seed: int = 0,
+    side: str = "right",
+    reps: int = 8,
+    partial_rep: int | None = 3,
+    jerky_reps: tuple[int, ...] = (6,),
+    psi: float = 0.0,
+) -> Motion:
     """Seated knee extension (side view): knee from ~95 to ~5 deg flexion."""
     subj = subject or make_subject(seed=seed)
     plan = _tempo_jitter(RepPlan(reps=reps, up_s=1.2, hold_s=0.8, down_s=1.4, pause_s=0.6), seed)
@@ -879,13 +1334,37 @@ def generate_leg_extension(subject: Subject | None = None, *, seed: int = 0, sid
     faults = [_fault("jerky_fast_rep", rp[k], None) for k in jerky_reps]
     if partial_rep is not None:
         faults.append(_fault("partial_rep", rp[partial_rep], None))
-    params = {"side": side, "reps": reps, "partial_rep": partial_rep, "jerky_reps": list(jerky_reps)}
-    return _seated("leg_extension", subj, seed, T, move, f"{side}_knee_flexion_deg", params, psi=psi, reps=rp,
-                   faults=faults, peak_mode="min", side=side)
+    params = {
+        "side": side,
+        "reps": reps,
+        "partial_rep": partial_rep,
+        "jerky_reps": list(jerky_reps),
+    }
+    return _seated(
+        "leg_extension",
+        subj,
+        seed,
+        T,
+        move,
+        f"{side}_knee_flexion_deg",
+        params,
+        psi=psi,
+        reps=rp,
+        faults=faults,
+        peak_mode="min",
+        side=side,
+    )
 
 
-def generate_rom_hip_rotation(subject: Subject | None = None, *, seed: int = 0, internal_deg: float = 30.0,
-                              external_deg: float = 38.0, reps_per_direction: int = 2, psi: float = 0.0) -> Motion:
+def generate_rom_hip_rotation(
+    subject: Subject | None = None,
+    *,
+    seed: int = 0,
+    internal_deg: float = 30.0,
+    external_deg: float = 38.0,
+    reps_per_direction: int = 2,
+    psi: float = 0.0,
+) -> Motion:
     """Seated hip rotation ROM (front view, hips/knees at 90 deg): for each side the shank
     swings laterally (internal rotation) and medially (external rotation) and holds."""
     subj = subject or make_subject(seed=seed)
@@ -903,15 +1382,25 @@ def generate_rom_hip_rotation(subject: Subject | None = None, *, seed: int = 0, 
     T = sim_times(t + 0.6)
     n = T.shape[0]
     rot = {s: np.zeros(n) for s in SIDES}
-    reps = []
+    reps: list[dict[str, Any]] = []
     for i, (side, sgn, amt, t0) in enumerate(plan_segs):
-        m = (T >= t0) & (T <= t0 + 2 * ramp + hold)
-        up = np.clip((T[m] - t0) / ramp, 0, 1)
-        dn = np.clip((t0 + 2 * ramp + hold - T[m]) / ramp, 0, 1)
-        rot[side][m] += sgn * D(amt) * smoothstep(np.minimum(up, dn))
-        reps.append({"index": i, "set": 0, "start_s": t0, "top_start_s": t0 + ramp, "top_end_s": t0 + ramp + hold,
-                     "end_s": t0 + 2 * ramp + hold, "scale": 1.0, "side": side,
-                     "direction": "internal" if sgn > 0 else "external"})
+        mk = (t0 <= T) & (t0 + 2 * ramp + hold >= T)
+        up = np.clip((T[mk] - t0) / ramp, 0, 1)
+        dn = np.clip((t0 + 2 * ramp + hold - T[mk]) / ramp, 0, 1)
+        rot[side][mk] += sgn * D(amt) * smoothstep(np.minimum(up, dn))
+        reps.append(
+            {
+                "index": i,
+                "set": 0,
+                "start_s": t0,
+                "top_start_s": t0 + ramp,
+                "top_end_s": t0 + ramp + hold,
+                "end_s": t0 + 2 * ramp + hold,
+                "scale": 1.0,
+                "side": side,
+                "direction": "internal" if sgn > 0 else "external",
+            }
+        )
 
     def move(d: Dof) -> None:
         for s in SIDES:
@@ -922,19 +1411,46 @@ def generate_rom_hip_rotation(subject: Subject | None = None, *, seed: int = 0, 
             d[f"{s}_sh_flex"] = D(10.0)
 
     # measured results from the truth (per side, per direction)
-    m = _seated("rom_hip_rotation", subj, seed, T, move, "right_hip_internal_rotation_deg",
-                {"internal_deg": internal_deg, "external_deg": external_deg, "reps_per_direction": reps_per_direction},
-                psi=psi, reps=[], seat_extra=0.08, seated_rotation=True)
+    m = _seated(
+        "rom_hip_rotation",
+        subj,
+        seed,
+        T,
+        move,
+        "right_hip_internal_rotation_deg",
+        {
+            "internal_deg": internal_deg,
+            "external_deg": external_deg,
+            "reps_per_direction": reps_per_direction,
+        },
+        psi=psi,
+        reps=[],
+        seat_extra=0.08,
+        seated_rotation=True,
+    )
     ang = joint_angles(m.pose, seated_rotation=True)
     res: dict[str, Any] = {}
     rep_out = []
     for rp in reps:
         c = ang[f"{rp['side']}_hip_internal_rotation_deg"]
-        mm = (T >= rp["start_s"]) & (T <= rp["end_s"])
+        mm = (rp["start_s"] <= T) & (rp["end_s"] >= T)
         pk = float(np.max(c[mm]) if rp["direction"] == "internal" else np.min(c[mm]))
-        rep_out.append({"index": rp["index"], "side": rp["side"], "direction": rp["direction"], "start_s": rp["start_s"],
-                        "end_s": rp["end_s"], "peak_deg": pk, "partial": False,
-                        "peak_s": float(T[mm][int(np.argmax(c[mm]) if rp["direction"] == "internal" else np.argmin(c[mm]))])})
+        rep_out.append(
+            {
+                "index": rp["index"],
+                "side": rp["side"],
+                "direction": rp["direction"],
+                "start_s": rp["start_s"],
+                "end_s": rp["end_s"],
+                "peak_deg": pk,
+                "partial": False,
+                "peak_s": float(
+                    T[mm][
+                        int(np.argmax(c[mm]) if rp["direction"] == "internal" else np.argmin(c[mm]))
+                    ]
+                ),
+            }
+        )
         key = f"{rp['side']}_{rp['direction']}_rotation_deg"
         res[key] = max(res.get(key, 0.0), abs(pk))
     m.truth["exercise"]["reps"] = rep_out
@@ -958,7 +1474,10 @@ def _supine_base(subj: Subject, n: int, psi: float) -> tuple[FloatArray, float, 
     length = max(2.0, subj.height_m + 0.2)
     props = table_props(TABLE_HEIGHT_M, np.array([0.0, 0.0, 0.0]), length=length, width=0.7)
     if abs(np.sin(psi)) > 0.5:  # table along z
-        props = [Prop(p.name, p.vertices, p.faces, p.colour, _yaw_pose(np.pi / 2) @ p.pose) for p in props]
+        props = [
+            Prop(p.name, p.vertices, p.faces, p.colour, _yaw_pose(np.pi / 2) @ p.pose)
+            for p in props
+        ]
     return pel, lie_h, props
 
 
@@ -968,10 +1487,23 @@ def _yaw_pose(a: float) -> FloatArray:
     return m
 
 
-def _supine(task: str, subj: Subject, seed: int, T: FloatArray, move: Callable[[Dof], None], primary: str,
-            params: dict[str, Any], *, psi: float = 0.0, reps: list[dict[str, Any]] | None = None,
-            holds: list[dict[str, Any]] | None = None, faults: list[dict[str, Any]] | None = None,
-            side: str | None = None, test_result: dict[str, Any] | None = None, peak_mode: str = "max") -> Motion:
+def _supine(
+    task: str,
+    subj: Subject,
+    seed: int,
+    T: FloatArray,
+    move: Callable[[Dof], None],
+    primary: str,
+    params: dict[str, Any],
+    *,
+    psi: float = 0.0,
+    reps: list[dict[str, Any]] | None = None,
+    holds: list[dict[str, Any]] | None = None,
+    faults: list[dict[str, Any]] | None = None,
+    side: str | None = None,
+    test_result: dict[str, Any] | None = None,
+    peak_mode: str = "max",
+) -> Motion:
     n = T.shape[0]
     pel, _, props = _supine_base(subj, n, psi)
     d = Dof(n)
@@ -983,14 +1515,37 @@ def _supine(task: str, subj: Subject, seed: int, T: FloatArray, move: Callable[[
     d["head_pitch"] = D(-10.0)
     move(d)
     pose = assemble(subj, T, d, psi=psi, posture="supine", pelvis_pos=pel)
-    return _finish(task, subj, pose, params, seed=seed, psi=psi, props=props, primary=primary, reps=reps,
-                   holds=holds, faults=faults, side=side, reference="supine", test_result=test_result,
-                   peak_mode=peak_mode)
+    return _finish(
+        task,
+        subj,
+        pose,
+        params,
+        seed=seed,
+        psi=psi,
+        props=props,
+        primary=primary,
+        reps=reps,
+        holds=holds,
+        faults=faults,
+        side=side,
+        reference="supine",
+        test_result=test_result,
+        peak_mode=peak_mode,
+    )
 
 
-def generate_straight_leg_raise(subject: Subject | None = None, *, seed: int = 0, side: str = "right",
-                                reps: int = 8, rom_deg: float = 55.0, bent_knee_rep: int | None = 2,
-                                bent_knee_deg: float = 25.0, partial_rep: int | None = 5, psi: float = 0.0) -> Motion:
+def generate_straight_leg_raise(
+    subject: Subject | None = None,
+    *,
+    seed: int = 0,
+    side: str = "right",
+    reps: int = 8,
+    rom_deg: float = 55.0,
+    bent_knee_rep: int | None = 2,
+    bent_knee_deg: float = 25.0,
+    partial_rep: int | None = 5,
+    psi: float = 0.0,
+) -> Motion:
     """Supine straight-leg raise; the other knee bent with the foot on the table.
 
     Faults: ``bent_knee_rep`` (knee flexed by ``bent_knee_deg`` during the raise),
@@ -1019,14 +1574,38 @@ def generate_straight_leg_raise(subject: Subject | None = None, *, seed: int = 0
         faults.append(_fault("bent_knee", rp[bent_knee_rep], bent_knee_deg))
     if partial_rep is not None:
         faults.append(_fault("partial_rep", rp[partial_rep], None))
-    params = {"side": side, "reps": reps, "rom_deg": rom_deg, "bent_knee_rep": bent_knee_rep,
-              "bent_knee_deg": bent_knee_deg, "partial_rep": partial_rep}
-    return _supine("straight_leg_raise", subj, seed, T, move, f"{side}_hip_flexion_deg", params, psi=psi,
-                   reps=rp, faults=faults, side=side)
+    params = {
+        "side": side,
+        "reps": reps,
+        "rom_deg": rom_deg,
+        "bent_knee_rep": bent_knee_rep,
+        "bent_knee_deg": bent_knee_deg,
+        "partial_rep": partial_rep,
+    }
+    return _supine(
+        "straight_leg_raise",
+        subj,
+        seed,
+        T,
+        move,
+        f"{side}_hip_flexion_deg",
+        params,
+        psi=psi,
+        reps=rp,
+        faults=faults,
+        side=side,
+    )
 
 
-def generate_rom_hip_flexion(subject: Subject | None = None, *, seed: int = 0, right_deg: float = 105.0,
-                             left_deg: float = 115.0, reps_per_side: int = 2, psi: float = 0.0) -> Motion:
+def generate_rom_hip_flexion(
+    subject: Subject | None = None,
+    *,
+    seed: int = 0,
+    right_deg: float = 105.0,
+    left_deg: float = 115.0,
+    reps_per_side: int = 2,
+    psi: float = 0.0,
+) -> Motion:
     """Supine active hip flexion ROM with the knee bent (knee toward chest), each side."""
     subj = subject or make_subject(seed=seed)
     order = ["right"] * reps_per_side + ["left"] * reps_per_side
@@ -1034,7 +1613,7 @@ def generate_rom_hip_flexion(subject: Subject | None = None, *, seed: int = 0, r
     T, r, rp = rep_profile(plan)
     rr = {s: np.zeros_like(T) for s in SIDES}
     for rep, s in zip(rp, order, strict=True):
-        m = (T >= rep["start_s"]) & (T <= rep["end_s"])
+        m = (rep["start_s"] <= T) & (rep["end_s"] >= T)
         rr[s][m] = r[m]
         rep["side"] = s
 
@@ -1044,25 +1623,61 @@ def generate_rom_hip_flexion(subject: Subject | None = None, *, seed: int = 0, r
             d[f"{s}_knee"] = D(2.0) + D(118.0) * np.clip(rr[s] * 1.3, 0, 1)
             d[f"{s}_ankle"] = D(-25.0) + D(20.0) * rr[s]
 
-    m = _supine("rom_hip_flexion", subj, seed, T, move, "right_hip_flexion_deg",
-                {"right_deg": right_deg, "left_deg": left_deg, "reps_per_side": reps_per_side}, psi=psi, reps=[])
+    m = _supine(
+        "rom_hip_flexion",
+        subj,
+        seed,
+        T,
+        move,
+        "right_hip_flexion_deg",
+        {"right_deg": right_deg, "left_deg": left_deg, "reps_per_side": reps_per_side},
+        psi=psi,
+        reps=[],
+    )
     ang = joint_angles(m.pose)
-    reps_out, res = [], {}
+    reps_out: list[dict[str, Any]] = []
+    res: dict[str, float] = {}
     for rep in rp:
         c = ang[f"{rep['side']}_hip_flexion_deg"]
-        mm = (T >= rep["start_s"]) & (T <= rep["end_s"])
+        mm = (rep["start_s"] <= T) & (rep["end_s"] >= T)
         i = int(np.argmax(c[mm]))
-        reps_out.append({"index": rep["index"], "side": rep["side"], "start_s": rep["start_s"], "peak_s": float(T[mm][i]),
-                         "end_s": rep["end_s"], "peak_deg": float(c[mm][i]), "partial": False})
-        res[f"{rep['side']}_hip_flexion_deg"] = max(res.get(f"{rep['side']}_hip_flexion_deg", 0.0), float(c[mm][i]))
-    m.truth["exercise"].update({"reps": reps_out, "rep_count": len(reps_out), "complete_reps": len(reps_out),
-                                "primary_angle": "hip_flexion_deg", "side": "both"})
+        reps_out.append(
+            {
+                "index": rep["index"],
+                "side": rep["side"],
+                "start_s": rep["start_s"],
+                "peak_s": float(T[mm][i]),
+                "end_s": rep["end_s"],
+                "peak_deg": float(c[mm][i]),
+                "partial": False,
+            }
+        )
+        res[f"{rep['side']}_hip_flexion_deg"] = max(
+            res.get(f"{rep['side']}_hip_flexion_deg", 0.0), float(c[mm][i])
+        )
+    m.truth["exercise"].update(
+        {
+            "reps": reps_out,
+            "rep_count": len(reps_out),
+            "complete_reps": len(reps_out),
+            "primary_angle": "hip_flexion_deg",
+            "side": "both",
+        }
+    )
     m.truth["test_result"] = res
     return m
 
 
-def generate_glute_bridge(subject: Subject | None = None, *, seed: int = 0, reps: int = 8, lift_m: float = 0.22,
-                          partial_rep: int | None = 3, hold_s: float = 1.0, psi: float = 0.0) -> Motion:
+def generate_glute_bridge(
+    subject: Subject | None = None,
+    *,
+    seed: int = 0,
+    reps: int = 8,
+    lift_m: float = 0.22,
+    partial_rep: int | None = 3,
+    hold_s: float = 1.0,
+    psi: float = 0.0,
+) -> Motion:
     """Supine bridge: knees bent, feet planted on the table, pelvis lifts (hips extend)."""
     subj = subject or make_subject(seed=seed)
     plan = _tempo_jitter(RepPlan(reps=reps, up_s=1.3, hold_s=hold_s, down_s=1.5, pause_s=0.8), seed)
@@ -1070,7 +1685,7 @@ def generate_glute_bridge(subject: Subject | None = None, *, seed: int = 0, reps
         plan.scale[partial_rep] = 0.45
     T, r, rp = rep_profile(plan)
     n = T.shape[0]
-    pel0, lie_h, props = _supine_base(subj, n, psi)
+    pel0, _lie_h, props = _supine_base(subj, n, psi)
     f = heading_vec(psi)  # toward the feet
     # feet planted: from the rest pose hip 50 deg / knee 100 deg
     pel = pel0.copy()
@@ -1078,7 +1693,9 @@ def generate_glute_bridge(subject: Subject | None = None, *, seed: int = 0, reps
     pel[:, 1] += lift
     # shoulders stay on the table: trunk rotates about them
     ang_tr = np.arcsin(np.clip(lift / subj.trunk, -1, 1))
-    pel += (subj.trunk * (1 - np.cos(ang_tr)))[:, None] * f  # pelvis moves slightly toward the head? (kept small)
+    pel += (subj.trunk * (1 - np.cos(ang_tr)))[
+        :, None
+    ] * f  # pelvis moves slightly toward the head? (kept small)
     d = Dof(n)
     # supine base: trunk "flex" about the right axis; lifting the pelvis = trunk tilted with
     # the pelvis end up: rotation of the trunk's up axis (head-ward) downward toward the table
@@ -1091,29 +1708,59 @@ def generate_glute_bridge(subject: Subject | None = None, *, seed: int = 0, reps
     # feet positions from the rest pose (FK with hip 50 / knee 100 at r = 0)
     base = np.eye(3)
     _ = base
-    rest = assemble(subj, T[:1], Dof(1, {f"{s}_hip_flex": np.array([D(50.0)]) for s in SIDES} |
-                                    {f"{s}_knee": np.array([D(100.0)]) for s in SIDES} |
-                                    {f"{s}_ankle": np.array([D(40.0)]) for s in SIDES}),
-                    psi=psi, posture="supine", pelvis_pos=pel0[:1])
+    rest = assemble(
+        subj,
+        T[:1],
+        Dof(
+            1,
+            {f"{s}_hip_flex": np.array([D(50.0)]) for s in SIDES}
+            | {f"{s}_knee": np.array([D(100.0)]) for s in SIDES}
+            | {f"{s}_ankle": np.array([D(40.0)]) for s in SIDES},
+        ),
+        psi=psi,
+        posture="supine",
+        pelvis_pos=pel0[:1],
+    )
     ik = {}
     for s in SIDES:
         ank = rest.joints[f"{s}_ankle"][0].copy()
         r_foot = rest.segments[f"{'l' if s == 'left' else 'r'}_foot"][0, :3, :3]
-        ik[s] = {"ankle": np.repeat(ank[None], n, axis=0), "r_foot": np.repeat(r_foot[None], n, axis=0),
-                 "hint": np.repeat(np.array([[0.0, 1.0, 0.0]]), n, axis=0) * 0.8 + f[None] * 0.2}
+        ik[s] = {
+            "ankle": np.repeat(ank[None], n, axis=0),
+            "r_foot": np.repeat(r_foot[None], n, axis=0),
+            "hint": np.repeat(np.array([[0.0, 1.0, 0.0]]), n, axis=0) * 0.8 + f[None] * 0.2,
+        }
     pose = assemble(subj, T, d, psi=psi, posture="supine", pelvis_pos=pel, ik_legs=ik)
     faults = []
     if partial_rep is not None:
         faults.append(_fault("partial_rep", rp[partial_rep], None))
     params = {"reps": reps, "lift_m": lift_m, "partial_rep": partial_rep, "hold_s": hold_s}
     # primary: hip extension = hip flexion decreasing -> peaks are minima of hip flexion
-    return _finish("glute_bridge", subj, pose, params, seed=seed, psi=psi, props=props,
-                   primary="right_hip_flexion_deg", reps=rp, faults=faults, side="both",
-                   reference="supine", peak_mode="min")
+    return _finish(
+        "glute_bridge",
+        subj,
+        pose,
+        params,
+        seed=seed,
+        psi=psi,
+        props=props,
+        primary="right_hip_flexion_deg",
+        reps=rp,
+        faults=faults,
+        side="both",
+        reference="supine",
+        peak_mode="min",
+    )
 
 
-def generate_glute_set(subject: Subject | None = None, *, seed: int = 0, holds: int = 4, hold_s: float = 5.0,
-                       psi: float = 0.0) -> Motion:
+def generate_glute_set(
+    subject: Subject | None = None,
+    *,
+    seed: int = 0,
+    holds: int = 4,
+    hold_s: float = 5.0,
+    psi: float = 0.0,
+) -> Motion:
     """Supine isometric gluteal squeeze, held: legs straight, a small posterior pelvic tilt
     and slight hip external rotation / knee straightening is the only visible change."""
     subj = subject or make_subject(seed=seed)
@@ -1126,16 +1773,34 @@ def generate_glute_set(subject: Subject | None = None, *, seed: int = 0, holds: 
             d[f"{s}_knee"] = D(6.0) * (1 - r)
             d[f"{s}_hip_flex"] = D(4.0) * (1 - r)
 
-    return _supine("glute_set", subj, seed, T, move, "right_hip_flexion_deg",
-                   {"holds": holds, "hold_s": hold_s}, psi=psi, holds=hl, side="both")
+    return _supine(
+        "glute_set",
+        subj,
+        seed,
+        T,
+        move,
+        "right_hip_flexion_deg",
+        {"holds": holds, "hold_s": hold_s},
+        psi=psi,
+        holds=hl,
+        side="both",
+    )
 
 
-def generate_leg_press(subject: Subject | None = None, *, seed: int = 0, reps: int = 8, partial_rep: int | None = 3,
-                       psi: float = 0.0) -> Motion:
+def generate_leg_press(
+    subject: Subject | None = None,
+    *,
+    seed: int = 0,
+    reps: int = 8,
+    partial_rep: int | None = 3,
+    psi: float = 0.0,
+) -> Motion:
     """Approximate leg press: supine, both legs push from hip/knee ~85/95 deg to extended
     and return (as on a reformer or against a wall)."""
     subj = subject or make_subject(seed=seed)
-    plan = _tempo_jitter(RepPlan(reps=reps, up_s=1.3, hold_s=0.4, down_s=1.6, pause_s=0.6, lead_in_s=1.5), seed)
+    plan = _tempo_jitter(
+        RepPlan(reps=reps, up_s=1.3, hold_s=0.4, down_s=1.6, pause_s=0.6, lead_in_s=1.5), seed
+    )
     if partial_rep is not None:
         plan.scale[partial_rep] = 0.45
     T, r, rp = rep_profile(plan)
@@ -1148,12 +1813,31 @@ def generate_leg_press(subject: Subject | None = None, *, seed: int = 0, reps: i
             d[f"{s}_ankle"] = D(-25.0) + start * D(30.0)
 
     faults = [_fault("partial_rep", rp[partial_rep], None)] if partial_rep is not None else []
-    return _supine("leg_press", subj, seed, T, move, "right_knee_flexion_deg", {"reps": reps, "partial_rep": partial_rep},
-                   psi=psi, reps=rp, faults=faults, side="both", peak_mode="min")
+    return _supine(
+        "leg_press",
+        subj,
+        seed,
+        T,
+        move,
+        "right_knee_flexion_deg",
+        {"reps": reps, "partial_rep": partial_rep},
+        psi=psi,
+        reps=rp,
+        faults=faults,
+        side="both",
+        peak_mode="min",
+    )
 
 
-def generate_rom_hip_abduction(subject: Subject | None = None, *, seed: int = 0, right_deg: float = 35.0,
-                               left_deg: float = 40.0, reps_per_side: int = 2, psi: float = 0.0) -> Motion:
+def generate_rom_hip_abduction(
+    subject: Subject | None = None,
+    *,
+    seed: int = 0,
+    right_deg: float = 35.0,
+    left_deg: float = 40.0,
+    reps_per_side: int = 2,
+    psi: float = 0.0,
+) -> Motion:
     """Standing active hip abduction ROM, each side (front view)."""
     subj = subject or make_subject(seed=seed)
     order = ["right"] * reps_per_side + ["left"] * reps_per_side
@@ -1166,7 +1850,7 @@ def generate_rom_hip_abduction(subject: Subject | None = None, *, seed: int = 0,
         mask = np.zeros(n)
         for rep, o in zip(rp, order, strict=True):
             if o == s:
-                mm = (T >= rep["start_s"]) & (T <= rep["end_s"])
+                mm = (rep["start_s"] <= T) & (rep["end_s"] >= T)
                 mask[mm] = r[mm]
         parts.append((s, amt, mask))
     d = Dof(n)
@@ -1180,30 +1864,95 @@ def generate_rom_hip_abduction(subject: Subject | None = None, *, seed: int = 0,
     f = heading_vec(psi)
     right = np.cross(f, [0.0, 1.0, 0.0])
     pel = standing_pelvis(subj, n)
-    pose_r = assemble(subj, T, Dof(n, dict(d.v)), psi=psi, pelvis_pos=pel, support="left",
-                      support_ankle={"left": np.repeat((np.array([0.0, subj.ankle_height, 0.0]) - (0.5 * subj.hip_joint_width + 0.02) * right)[None], n, axis=0)})
-    pose_l = assemble(subj, T, Dof(n, dict(d.v)), psi=psi, pelvis_pos=pel, support="right",
-                      support_ankle={"right": np.repeat((np.array([0.0, subj.ankle_height, 0.0]) + (0.5 * subj.hip_joint_width + 0.02) * right)[None], n, axis=0)})
+    pose_r = assemble(
+        subj,
+        T,
+        Dof(n, dict(d.v)),
+        psi=psi,
+        pelvis_pos=pel,
+        support="left",
+        support_ankle={
+            "left": np.repeat(
+                (
+                    np.array([0.0, subj.ankle_height, 0.0])
+                    - (0.5 * subj.hip_joint_width + 0.02) * right
+                )[None],
+                n,
+                axis=0,
+            )
+        },
+    )
+    pose_l = assemble(
+        subj,
+        T,
+        Dof(n, dict(d.v)),
+        psi=psi,
+        pelvis_pos=pel,
+        support="right",
+        support_ankle={
+            "right": np.repeat(
+                (
+                    np.array([0.0, subj.ankle_height, 0.0])
+                    + (0.5 * subj.hip_joint_width + 0.02) * right
+                )[None],
+                n,
+                axis=0,
+            )
+        },
+    )
     # The two supports give the same pose where no leg is abducted (both at 3 deg); pick by phase
     first_half_end = rp[reps_per_side - 1]["end_s"] + 0.5 * plan.pause_s
-    use_r = T <= first_half_end
-    pose = Pose(t=T, joints={k: np.where(use_r[:, None], pose_r.joints[k], pose_l.joints[k]) for k in pose_r.joints},
-                segments={k: np.where(use_r[:, None, None], pose_r.segments[k], pose_l.segments[k]) for k in pose_r.segments},
-                basis=pose_r.basis)
+    use_r = first_half_end >= T
+    pose = Pose(
+        t=T,
+        joints={
+            k: np.where(use_r[:, None], pose_r.joints[k], pose_l.joints[k]) for k in pose_r.joints
+        },
+        segments={
+            k: np.where(use_r[:, None, None], pose_r.segments[k], pose_l.segments[k])
+            for k in pose_r.segments
+        },
+        basis=pose_r.basis,
+    )
     pose = _ground(pose, subj, "both")
-    m = _finish("rom_hip_abduction", subj, pose, {"right_deg": right_deg, "left_deg": left_deg,
-                "reps_per_side": reps_per_side}, seed=seed, psi=psi, primary="right_hip_abduction_deg", reps=[])
+    m = _finish(
+        "rom_hip_abduction",
+        subj,
+        pose,
+        {"right_deg": right_deg, "left_deg": left_deg, "reps_per_side": reps_per_side},
+        seed=seed,
+        psi=psi,
+        primary="right_hip_abduction_deg",
+        reps=[],
+    )
     ang = joint_angles(pose)
-    reps_out, res = [], {}
+    reps_out: list[dict[str, Any]] = []
+    res: dict[str, float] = {}
     for rep, s in zip(rp, order, strict=True):
         c = ang[f"{s}_hip_abduction_deg"]
-        mm = (T >= rep["start_s"]) & (T <= rep["end_s"])
+        mm = (rep["start_s"] <= T) & (rep["end_s"] >= T)
         i = int(np.argmax(c[mm]))
-        reps_out.append({"index": rep["index"], "side": s, "start_s": rep["start_s"], "peak_s": float(T[mm][i]),
-                         "end_s": rep["end_s"], "peak_deg": float(c[mm][i]), "partial": False})
+        reps_out.append(
+            {
+                "index": rep["index"],
+                "side": s,
+                "start_s": rep["start_s"],
+                "peak_s": float(T[mm][i]),
+                "end_s": rep["end_s"],
+                "peak_deg": float(c[mm][i]),
+                "partial": False,
+            }
+        )
         res[f"{s}_hip_abduction_deg"] = max(res.get(f"{s}_hip_abduction_deg", 0.0), float(c[mm][i]))
-    m.truth["exercise"].update({"reps": reps_out, "rep_count": len(reps_out), "complete_reps": len(reps_out),
-                                "primary_angle": "hip_abduction_deg", "side": "both"})
+    m.truth["exercise"].update(
+        {
+            "reps": reps_out,
+            "rep_count": len(reps_out),
+            "complete_reps": len(reps_out),
+            "primary_angle": "hip_abduction_deg",
+            "side": "both",
+        }
+    )
     m.truth["test_result"] = res
     return m
 
@@ -1214,8 +1963,12 @@ def generate_rom_hip_abduction(subject: Subject | None = None, *, seed: int = 0,
 #: task name -> (generator, default view)
 EXERCISES: dict[str, tuple[Callable[..., Motion], str]] = {
     "squat": (generate_squat, "front"),
-    "mini_squat": (lambda **kw: generate_squat(mini=True, valgus_rep=None, partial_rep=None,
-                                               deep_rep=kw.pop("deep_rep", 3), **kw), "side"),
+    "mini_squat": (
+        lambda **kw: generate_squat(
+            mini=True, valgus_rep=None, partial_rep=None, deep_rep=kw.pop("deep_rep", 3), **kw
+        ),
+        "side",
+    ),
     "sit_to_stand": (generate_sit_to_stand, "side"),
     "straight_leg_raise": (generate_straight_leg_raise, "side"),
     "hip_abduction": (generate_hip_abduction, "front"),
@@ -1233,16 +1986,35 @@ EXERCISES: dict[str, tuple[Callable[..., Motion], str]] = {
     "shoulder_press": (generate_shoulder_press, "front"),
     "lateral_raise": (generate_lateral_raise, "front"),
     "five_times_sit_to_stand": (
-        lambda **kw: generate_sit_to_stand(task="five_times_sit_to_stand", reps=5, partial_rep=None, tempo=0.75,
-                                           arms_crossed=True, **kw), "side"),
+        lambda **kw: generate_sit_to_stand(
+            task="five_times_sit_to_stand",
+            reps=5,
+            partial_rep=None,
+            tempo=0.75,
+            arms_crossed=True,
+            **kw,
+        ),
+        "side",
+    ),
     "thirty_second_chair_stand": (
-        lambda **kw: generate_sit_to_stand(task="thirty_second_chair_stand", reps=11, partial_rep=None, tempo=0.78,
-                                           arms_crossed=True, duration_s=32.5, **kw), "side"),
+        lambda **kw: generate_sit_to_stand(
+            task="thirty_second_chair_stand",
+            reps=11,
+            partial_rep=None,
+            tempo=0.78,
+            arms_crossed=True,
+            duration_s=32.5,
+            **kw,
+        ),
+        "side",
+    ),
     "single_leg_stance": (generate_single_leg_stance, "front"),
 }
 
 
-def generate_exercise(task: str, *, seed: int = 0, subject: Subject | None = None, **kwargs: Any) -> Motion:
+def generate_exercise(
+    task: str, *, seed: int = 0, subject: Subject | None = None, **kwargs: Any
+) -> Motion:
     """Generate any registered exercise / standard test by name."""
     if task not in EXERCISES:
         raise ValueError(f"unknown task {task!r}; choose from gait, {', '.join(EXERCISES)}")

@@ -153,7 +153,7 @@ def build_key(
                     "side": e["side"],
                     "kind": e["kind"],
                     "time_s": round(e["time_s"], 4),
-                    "frame": int(math.ceil(e["time_s"] * fps - 1e-9)),
+                    "frame": math.ceil(e["time_s"] * fps - 1e-9),
                     "segment": e.get("segment", ""),
                 }
             )
@@ -180,8 +180,8 @@ def dumps_key(key: dict[str, Any]) -> str:
             sub = list(v.items())
             for j, (ak, av) in enumerate(sub):
                 c2 = "," if j < len(sub) - 1 else ""
-                inner.append(f'    {json.dumps(ak)}: {json.dumps(av, separators=(",", ":"))}{c2}')
-            parts.append(f'  {json.dumps(k)}: {{\n' + "\n".join(inner) + f"\n  }}{comma}")
+                inner.append(f"    {json.dumps(ak)}: {json.dumps(av, separators=(',', ':'))}{c2}")
+            parts.append(f"  {json.dumps(k)}: {{\n" + "\n".join(inner) + f"\n  }}{comma}")
         else:
             body = json.dumps(v, indent=2, ensure_ascii=True)
             body = body.replace("\n", "\n  ")

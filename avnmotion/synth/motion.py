@@ -19,6 +19,7 @@ foot off truth is taken from the transformed shoe mesh (lowest vertex vs the flo
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -208,7 +209,7 @@ class Motion:
 
 
 def sim_times(duration_s: float) -> FloatArray:
-    n = int(round(duration_s * SIM_RATE_HZ)) + 1
+    n = round(duration_s * SIM_RATE_HZ) + 1
     return np.arange(n, dtype=np.float64) / SIM_RATE_HZ
 
 
@@ -272,7 +273,9 @@ def body_pose(
         sg = SIDE_SIGN[side]
         p = SEG_PREFIX[side]
         joints[f"{side}_ear"] = head_origin + _mv(head_rot, [0.0, 0.5 * hh, sg * 0.5 * hw])
-        joints[f"{side}_hip"] = pelvis_pos + _mv(pelvis_rot, [0.0, 0.0, sg * 0.5 * subj.hip_joint_width])
+        joints[f"{side}_hip"] = pelvis_pos + _mv(
+            pelvis_rot, [0.0, 0.0, sg * 0.5 * subj.hip_joint_width]
+        )
         leg = legs[side]
         joints[f"{side}_knee"] = leg["knee"]
         joints[f"{side}_ankle"] = leg["ankle"]
@@ -283,9 +286,15 @@ def body_pose(
         joints[f"{side}_heel"] = leg["ankle"] + _mv(leg["r_foot"], sp[0])
         joints[f"{side}_foot_index"] = leg["ankle"] + _mv(leg["r_foot"], sp[1])
         # arm
-        shoulder = neck + _mv(trunk_rot, [0.0, -0.02 * subj.height_m, sg * 0.5 * subj.shoulder_joint_width])
+        shoulder = neck + _mv(
+            trunk_rot, [0.0, -0.02 * subj.height_m, sg * 0.5 * subj.shoulder_joint_width]
+        )
         arm = arms[side]
-        r_ua = trunk_rot @ rot_z(_as_t(arm["shoulder_flex"], n)) @ rot_x(-sg * _as_t(arm["shoulder_abd"], n))
+        r_ua = (
+            trunk_rot
+            @ rot_z(_as_t(arm["shoulder_flex"], n))
+            @ rot_x(-sg * _as_t(arm["shoulder_abd"], n))
+        )
         if "shoulder_rot" in arm:
             r_ua = r_ua @ rot_y(sg * _as_t(arm["shoulder_rot"], n))
         elbow = shoulder + _mv(r_ua, [0.0, -subj.upper_arm, 0.0])
@@ -394,8 +403,8 @@ class GaitParams:
     severity_si: float = 10.0  # antalgic: |stance-time SI| in percent
     pelvic_drop_deg: float = 10.0  # Trendelenburg: peak drop toward the swing side
     trunk_lean_deg: float = 12.0  # Duchenne: peak lean over the stance hip
-    n_passes: int = 4
-    walkway_m: tuple[float, float] = (-1.9, 1.9)  # pass start / end along the walking axis
+    n_passes: int = 6
+    walkway_m: tuple[float, float] = (-1.5, 1.5)  # first / last strike region of a pass
     axis: str = "x"  # "x": walk across (side view); "z_toward": toward/away from camera
     line_offset_m: float = 0.0  # lateral position of the first pass
     turn_radius_m: float = 0.3
@@ -417,7 +426,9 @@ class GaitParams:
     lead_in_s: float = 0.0
 
 
-def _quintic(p0: FloatArray, v0: FloatArray, p1: FloatArray, v1: FloatArray, dur: float, u: FloatArray) -> FloatArray:
+def _quintic(
+    p0: FloatArray, v0: FloatArray, p1: FloatArray, v1: FloatArray, dur: float, u: FloatArray
+) -> FloatArray:
     """Quintic Hermite with zero end accelerations; u in [0,1] (K,), p* (D,) -> (K,D)."""
     u = u[:, None]
     h00 = 1 - 10 * u**3 + 15 * u**4 - 6 * u**5
@@ -472,17 +483,20 @@ def _schedule(p: GaitParams, stride_t: float) -> dict[str, Any]:
         # and both double supports d0 + k*delta:
         # SI = -2 delta / (T/2 + d0 + k delta) * 100  (right painful)
         delta = mag * (T / 2 + d0) / (200.0 - mag * k)
-        if p.pattern.endswith("right"):
-            t_l = 0.5 * T - delta
-        else:
-            t_l = 0.5 * T + delta
+        t_l = 0.5 * T - delta if p.pattern.endswith("right") else 0.5 * T + delta
         d_r = d_l = d0 + k * delta
         si = si_signed
     return {"t_l": t_l, "d_r": d_r, "d_l": d_l, "si": si}
 
 
-def _path(p: GaitParams, subj: Subject, stride_len: float, step_len_r: float, step_len_l: float,
-          n_turn_steps: int) -> tuple[list[dict[str, Any]], FloatArray]:
+def _path(
+    p: GaitParams,
+    subj: Subject,
+    stride_len: float,
+    step_len_r: float,
+    step_len_l: float,
+    n_turn_steps: int,
+) -> tuple[list[dict[str, Any]], FloatArray]:
     """Foot placements along the walkway: alternating passes joined by 180 deg turns.
 
     Returns a list of strikes (side, arc position s, pelvis point, heading, segment label)
@@ -503,24 +517,49 @@ def _path(p: GaitParams, subj: Subject, stride_len: float, step_len_r: float, st
         lateral = p.line_offset_m + (0.0 if j % 2 == 0 else 2 * r)
         start_x = x0 if j % 2 == 0 else x1
 
-        def straight(sv: float, start_x=start_x, direction=direction, lateral=lateral, pass_start_s=pass_start_s):
+        def straight(
+            sv: float,
+            start_x=start_x,
+            direction=direction,
+            lateral=lateral,
+            pass_start_s=pass_start_s,
+        ):
             along = start_x + direction * (sv - pass_start_s)
             return along, lateral, 0.0 if direction > 0 else np.pi
 
         # strides along this pass (include lead-in for the first pass)
         while s <= pass_start_s + length + 1e-9:
             along, lat, psi = straight(s)
-            strikes.append({"side": side, "s": s, "along": along, "lat": lat, "psi": psi,
-                            "segment": f"pass{j}" if s >= pass_start_s - 1e-9 else "lead_in",
-                            "pass": j, "direction": direction})
+            strikes.append(
+                {
+                    "side": side,
+                    "s": s,
+                    "along": along,
+                    "lat": lat,
+                    "psi": psi,
+                    "segment": f"pass{j}" if s >= pass_start_s - 1e-9 else "lead_in",
+                    "pass": j,
+                    "direction": direction,
+                }
+            )
             s += step_len_r if side == "right" else step_len_l
             side = "left" if side == "right" else "right"
         if j == p.n_passes - 1:
             # lead-out: keep walking beyond the end so the clip ends mid-walk
             for _ in range(3):
                 along, lat, psi = straight(s)
-                strikes.append({"side": side, "s": s, "along": along, "lat": lat, "psi": psi,
-                                "segment": "lead_out", "pass": j, "direction": direction})
+                strikes.append(
+                    {
+                        "side": side,
+                        "s": s,
+                        "along": along,
+                        "lat": lat,
+                        "psi": psi,
+                        "segment": "lead_out",
+                        "pass": j,
+                        "direction": direction,
+                    }
+                )
                 s += step_len_r if side == "right" else step_len_l
                 side = "left" if side == "right" else "right"
             break
@@ -541,8 +580,18 @@ def _path(p: GaitParams, subj: Subject, stride_len: float, step_len_r: float, st
             turn_dir = 1.0 if (direction > 0) == (sign_lat > 0) else -1.0
             psi = psi0 + turn_dir * ang
             s += np.pi * r / (n_turn_steps + 1)
-            strikes.append({"side": side, "s": s, "along": along, "lat": lat, "psi": psi,
-                            "segment": f"turn{j}", "pass": j, "direction": direction})
+            strikes.append(
+                {
+                    "side": side,
+                    "s": s,
+                    "along": along,
+                    "lat": lat,
+                    "psi": psi,
+                    "segment": f"turn{j}",
+                    "pass": j,
+                    "direction": direction,
+                }
+            )
             side = "left" if side == "right" else "right"
         s += np.pi * r / (n_turn_steps + 1)
         # make the next pass start with whatever side is next; position arc at its start
@@ -598,10 +647,7 @@ def generate_gait(
     times = []
     for k, st in enumerate(strikes):
         times.append(t)
-        if st["side"] == "right":
-            dt = t_l
-        else:
-            dt = stride_t - t_l
+        dt = t_l if st["side"] == "right" else stride_t - t_l
         if st["segment"].startswith("turn") or (
             k + 1 < len(strikes) and strikes[k + 1]["segment"].startswith("turn")
         ):
@@ -694,9 +740,9 @@ def generate_gait(
                 t_to = t_hs + p.stance_fraction * stride_t
             st["t_to"] = t_to
             stance_dur = t_to - t_hs
-            m = (T >= t_hs) & (T < t_to)
+            m = (t_hs <= T) & (t_to > T)
             if a == 0:
-                m |= T < t_hs  # before the first strike: hold the strike pose
+                m |= t_hs > T  # before the first strike: hold the strike pose
             s = np.clip((T[m] - t_hs) / stance_dur, 0.0, 1.0)
             pitch = _stance_pitch(p, s)
             psi_f = np.full(s.shape, st["psi_w"])
@@ -716,7 +762,7 @@ def generate_gait(
                 nst = strikes[idx[a + 1]]
                 t1 = nst["t"]
                 dur = t1 - t_to
-                ms = (T >= t_to) & (T < t1)
+                ms = (t_to <= T) & (t1 > T)
                 u = (T[ms] - t_to) / dur
                 # start state (end of stance): heel point, pitch and their rates
                 pitch_rate0 = _stance_pitch_rate(p, stance_dur)
@@ -736,8 +782,17 @@ def generate_gait(
                 vy0 = vheel0.copy()
                 vy0[1] /= p.swing_descent_warp
                 hp[:, 1] = _quintic(heel0, vy0, heel1, vheel1 * 0.0, dur, uy)[:, 1]
-                pp = _quintic(np.array([-to_pitch]), np.array([pitch_rate0]), np.array([hs_pitch]), np.array([0.0]), dur, u)[:, 0]
-                psi_sw = st["psi_w"] + (np.unwrap([st["psi_w"], nst["psi_w"]])[1] - st["psi_w"]) * smoothstep(u)
+                pp = _quintic(
+                    np.array([-to_pitch]),
+                    np.array([pitch_rate0]),
+                    np.array([hs_pitch]),
+                    np.array([0.0]),
+                    dur,
+                    u,
+                )[:, 0]
+                psi_sw = st["psi_w"] + (
+                    np.unwrap([st["psi_w"], nst["psi_w"]])[1] - st["psi_w"]
+                ) * smoothstep(u)
                 r_sw = _foot_rot(psi_sw, pp)
                 # toe clearance: lift the whole foot where its sole gets too low
                 low = np.minimum(hp[:, 1], (hp + _mv(r_sw, toe_local - heel_local))[:, 1])
@@ -747,11 +802,13 @@ def generate_gait(
                 if deficit.size and deficit.max() > 0:
                     bump = deficit.max() * np.sin(np.pi * np.clip(u, 0, 1)) ** 0.7
                     bump = np.maximum(bump, deficit)
-                    hp[:, 1] += gaussian_filter1d(bump, 0.02 * SIM_RATE_HZ, mode="nearest") * (np.sin(np.pi * u) > 0)
+                    hp[:, 1] += gaussian_filter1d(bump, 0.02 * SIM_RATE_HZ, mode="nearest") * (
+                        np.sin(np.pi * u) > 0
+                    )
                 ank[ms] = hp - _mv(r_sw, heel_local)
                 rot[ms] = r_sw
             else:
-                ms = T >= t_to
+                ms = t_to <= T
                 # after the last strike's stance: hold the toe-off pose (clip ends before)
                 r0 = _foot_rot(np.array([st["psi_w"]]), np.array([-to_pitch]))[0]
                 ank[ms] = toe - r0 @ toe_local
@@ -771,6 +828,7 @@ def generate_gait(
     ph_l = cycle_phase("left")
     # pelvic rotation: right side forward at right strike
     prot = np.deg2rad(p.pelvic_rotation_deg) * np.cos(2 * np.pi * ph_r)
+
     # pelvic list (obliquity, + = left hip higher): in right single stance the left (swing)
     # side drops (negative), in left single stance the right side drops (positive).
     def single_support_bump(side: str) -> FloatArray:
@@ -820,7 +878,9 @@ def generate_gait(
     y_reach = np.full(n, np.inf)
     for side in SIDES:
         off = _mv(r_pel, [0.0, 0.0, SIDE_SIGN[side] * 0.5 * subj.hip_joint_width])
-        hip_xz = np.stack([pel_xz[:, 0], np.zeros(n), pel_xz[:, 2]], axis=1) + off * np.array([1, 0, 1])
+        hip_xz = np.stack([pel_xz[:, 0], np.zeros(n), pel_xz[:, 2]], axis=1) + off * np.array(
+            [1, 0, 1]
+        )
         dh = np.linalg.norm((foot_ankle[side] - hip_xz)[:, [0, 2]], axis=1)
         s = stance_phase[side]
         # knee target over stance: 5 deg at strike, 17 at 25 %, 4 at 60 %, then free
@@ -846,7 +906,13 @@ def generate_gait(
         foot_f[:, 1] = 0.0
         hint = _unit(_unit(foot_f) + fwd)
         knee, r_th, r_sh = leg_ik(subj, hip, foot_ankle[side], hint)
-        legs[side] = {"knee": knee, "ankle": foot_ankle[side], "r_thigh": r_th, "r_shank": r_sh, "r_foot": foot_rot[side]}
+        legs[side] = {
+            "knee": knee,
+            "ankle": foot_ankle[side],
+            "r_thigh": r_th,
+            "r_shank": r_sh,
+            "r_foot": foot_rot[side],
+        }
 
     # ---- trunk, head, arms ----------------------------------------------------------------
     lean_f = np.deg2rad(p.trunk_forward_deg) + 0.01 * np.cos(4 * np.pi * ph_r)
@@ -884,8 +950,9 @@ def generate_gait(
     )
 
 
-def gait_truth(events: list[dict[str, Any]], strikes: list[dict[str, Any]], duration: float,
-               p: GaitParams) -> dict[str, Any]:
+def gait_truth(
+    events: list[dict[str, Any]], strikes: list[dict[str, Any]], duration: float, p: GaitParams
+) -> dict[str, Any]:
     """Gait ground truth from contact events: per-side temporal parameters and SI.
 
     Summary statistics use straight-walking gait cycles only (both bounding strikes and
@@ -911,21 +978,30 @@ def gait_truth(events: list[dict[str, Any]], strikes: list[dict[str, Any]], dura
         return seg.startswith("pass")
 
     # per-side cycles: strike -> off -> next strike (same side), require straight segments
-    per: dict[str, dict[str, list[float]]] = {s: {"stance": [], "swing": [], "single": [], "step": [], "stride": []} for s in SIDES}
+    per: dict[str, dict[str, list[float]]] = {
+        s: {"stance": [], "swing": [], "single": [], "step": [], "stride": []} for s in SIDES
+    }
     strikes_ev = [e for e in evs if e["kind"] == "foot_strike"]
-    offs = {s: np.array([e["time_s"] for e in evs if e["kind"] == "foot_off" and e["side"] == s]) for s in SIDES}
+    offs = {
+        s: np.array([e["time_s"] for e in evs if e["kind"] == "foot_off" and e["side"] == s])
+        for s in SIDES
+    }
     for i, e in enumerate(strikes_ev):
         if not (0.0 <= e["time_s"] <= duration) or not straight(e["segment"]):
             continue
         side = e["side"]
         other = "left" if side == "right" else "right"
-        nxt_same = [x for x in strikes_ev[i + 1:] if x["side"] == side]
-        nxt_other = [x for x in strikes_ev[i + 1:] if x["side"] == other]
+        nxt_same = [x for x in strikes_ev[i + 1 :] if x["side"] == side]
+        nxt_other = [x for x in strikes_ev[i + 1 :] if x["side"] == other]
         prev_other = [x for x in strikes_ev[:i] if x["side"] == other]
         if not nxt_same or not nxt_other or not prev_other:
             continue
         t_next = nxt_same[0]["time_s"]
-        if t_next > duration or not straight(nxt_same[0]["segment"]) or not straight(nxt_other[0]["segment"]):
+        if (
+            t_next > duration
+            or not straight(nxt_same[0]["segment"])
+            or not straight(nxt_other[0]["segment"])
+        ):
             continue
         off_t = offs[side][(offs[side] > e["time_s"]) & (offs[side] < t_next)]
         off_o = offs[other][(offs[other] > e["time_s"]) & (offs[other] < nxt_other[0]["time_s"])]
@@ -943,7 +1019,9 @@ def gait_truth(events: list[dict[str, Any]], strikes: list[dict[str, Any]], dura
     def mean(v: list[float]) -> float | None:
         return float(np.mean(v)) if v else None
 
-    out: dict[str, Any] = {"events": [{k: e[k] for k in ("side", "kind", "time_s", "segment")} for e in in_clip]}
+    out: dict[str, Any] = {
+        "events": [{k: e[k] for k in ("side", "kind", "time_s", "segment")} for e in in_clip]
+    }
     summ: dict[str, Any] = {}
     for side in SIDES:
         summ[side] = {
@@ -963,8 +1041,8 @@ def gait_truth(events: list[dict[str, Any]], strikes: list[dict[str, Any]], dura
     strides = [x for s in SIDES for x in per[s]["stride"]]
     out["cadence_steps_per_min"] = float(120.0 / np.mean(strides)) if strides else None
     # step lengths from placements (straight segments)
-    lens = {s: [] for s in SIDES}
-    for a, b in zip(strikes[:-1], strikes[1:], strict=True):
+    lens: dict[str, list[float]] = {s: [] for s in SIDES}
+    for a, b in itertools.pairwise(strikes):
         if straight(a["segment"]) and straight(b["segment"]) and a["segment"] == b["segment"]:
             f = heading_vec(b["psi_w"])
             lens[b["side"]].append(float(np.dot(b["heel"] - a["heel"], f)))

@@ -34,7 +34,9 @@ DEFAULT_SIZE: tuple[int, int] = (960, 540)
 def _import_pyrender() -> Any:
     os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
     if not hasattr(np, "infty"):
-        np.infty = np.inf  # type: ignore[attr-defined]  # pyrender 0.1.45 uses the removed alias
+        # pyrender 0.1.45 uses the alias removed in numpy 2 (setattr keeps linters from
+        # "fixing" the name)
+        setattr(np, "infty", np.inf)  # noqa: B010
     import pyrender
 
     return pyrender
@@ -139,25 +141,36 @@ def default_camera(
             aspect = w / h
             hfov_half = np.arctan(np.tan(np.deg2rad(yfov) / 2) * aspect)
             d = max(d, half / np.tan(hfov_half)) + max(0.0, hi[2])
-            return CameraSpec((float(centre[0]), cam_h, float(d)), (float(centre[0]), look_h, float(centre[2])), yfov, w, h)
+            return CameraSpec(
+                (float(centre[0]), cam_h, float(d)),
+                (float(centre[0]), look_h, float(centre[2])),
+                yfov,
+                w,
+                h,
+            )
         # front: walks along +z toward z = 0
-        return CameraSpec((float(centre[0]), cam_h + 0.1, 0.0), (float(centre[0]), look_h, 6.0), 40.0, w, h)
+        return CameraSpec(
+            (float(centre[0]), cam_h + 0.1, 0.0), (float(centre[0]), look_h, 6.0), 40.0, w, h
+        )
     # exercises: camera relative to the subject's mean facing direction
     psi = float(np.mean(motion.heading)) if motion.heading is not None else 0.0
     f = heading_vec(psi)
     right = np.cross(f, [0.0, 1.0, 0.0])
     side_sign = float(motion.params.get("camera_side", 1.0))
-    if view == "side":
-        direction = side_sign * right
-    else:
-        direction = f
+    direction = side_sign * right if view == "side" else f
     ext = float(np.max(hi - lo))
     d = max(d, 0.5 * ext / np.tan(np.deg2rad(yfov) / 2) * 1.1)
     pos = centre + d * direction
     pos[1] = cam_h
     tgt = centre.copy()
     tgt[1] = look_h
-    return CameraSpec(tuple(float(x) for x in pos), tuple(float(x) for x in tgt), yfov, w, h)
+    return CameraSpec(
+        (float(pos[0]), float(pos[1]), float(pos[2])),
+        (float(tgt[0]), float(tgt[1]), float(tgt[2])),
+        yfov,
+        w,
+        h,
+    )
 
 
 def _trimesh(v: FloatArray, f: NDArray[np.int64]) -> Any:
@@ -213,7 +226,11 @@ class SceneRenderer:
         # props (chair, table)
         for prop in motion.props:
             scene.add(
-                pyrender.Mesh.from_trimesh(_trimesh(prop.vertices, prop.faces), material=material(prop.colour), smooth=False),
+                pyrender.Mesh.from_trimesh(
+                    _trimesh(prop.vertices, prop.faces),
+                    material=material(prop.colour),
+                    smooth=False,
+                ),
                 pose=prop.pose,
             )
         # subject
@@ -230,7 +247,10 @@ class SceneRenderer:
         fill = pyrender.DirectionalLight(color=np.ones(3), intensity=1.2)
         scene.add(fill, pose=_look_pose(view_dir + np.array([0.0, -0.3, 0.0]) - 0.5 * side))
         cam_node = pyrender.PerspectiveCamera(
-            yfov=np.deg2rad(camera.yfov_deg), aspectRatio=camera.width / camera.height, znear=0.05, zfar=60.0
+            yfov=np.deg2rad(camera.yfov_deg),
+            aspectRatio=camera.width / camera.height,
+            znear=0.05,
+            zfar=60.0,
         )
         scene.add(cam_node, pose=camera.pose())
         self.scene = scene
@@ -239,7 +259,9 @@ class SceneRenderer:
     def render_frame(self, segments: dict[str, FloatArray], i: int) -> NDArray[np.uint8]:
         for seg, node in self.nodes:
             self.scene.set_pose(node, segments[seg][i])
-        flags = self._pr.RenderFlags.SHADOWS_DIRECTIONAL if self.shadows else self._pr.RenderFlags.NONE
+        flags = (
+            self._pr.RenderFlags.SHADOWS_DIRECTIONAL if self.shadows else self._pr.RenderFlags.NONE
+        )
         color, _ = self.renderer.render(self.scene, flags=flags)
         return np.ascontiguousarray(color[:, :, :3])
 
@@ -298,7 +320,16 @@ def render_motion(
         quality=None,
         macro_block_size=1,
         ffmpeg_log_level="error",
-        output_params=["-crf", str(crf), "-preset", "medium", "-movflags", "+faststart", "-threads", "2"],
+        output_params=[
+            "-crf",
+            str(crf),
+            "-preset",
+            "medium",
+            "-movflags",
+            "+faststart",
+            "-threads",
+            "2",
+        ],
     )
     writer.send(None)
     t_render = 0.0

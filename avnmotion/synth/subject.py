@@ -166,8 +166,8 @@ def make_subject(height_m: float = 1.75, seed: int = 0, *, bulk: float | None = 
         pants=PANTS_COLOURS[int(rng.integers(len(PANTS_COLOURS)))],
         hair=HAIR_COLOURS[int(rng.integers(len(HAIR_COLOURS)))],
         shoes=SHOE_COLOURS[int(rng.integers(len(SHOE_COLOURS)))],
-        shorts=bool(rng.uniform() < 0.5),
-        long_sleeves=bool(rng.uniform() < 0.3),
+        shorts=bool(rng.uniform() < 0.75),
+        long_sleeves=bool(rng.uniform() < 0.0),
     )
 
 
@@ -256,6 +256,10 @@ def sole_points(subj: Subject) -> FloatArray:
     )
 
 
+def _shade(c: tuple[float, float, float], k: float) -> tuple[float, float, float]:
+    return (c[0] * k, c[1] * k, c[2] * k)
+
+
 def _head_parts(subj: Subject) -> list[MeshPart]:
     """Head with face (eyes, nose, mouth, brows), ears and hair, in the head frame.
 
@@ -269,17 +273,20 @@ def _head_parts(subj: Subject) -> list[MeshPart]:
     v, f = convex_mesh(ellipsoid((0.0, cy, 0.0), (rx, ry, rz), 14, 24))
     parts.append(("head", v, f, skin))
     # hair cap: covers top and back, leaves the face free
-    hair_pts = ellipsoid((-0.004 * subj.height_m, cy + 0.025 * hh, 0.0), (rx * 1.06, ry * 1.0, rz * 1.08), 14, 24)
+    hair_pts = ellipsoid(
+        (-0.004 * subj.height_m, cy + 0.025 * hh, 0.0), (rx * 1.06, ry * 1.0, rz * 1.08), 14, 24
+    )
     keep = (hair_pts[:, 1] > cy + 0.22 * hh) | (hair_pts[:, 0] < -0.3 * rx)
     keep &= hair_pts[:, 1] > cy - 0.45 * hh
     v, f = convex_mesh(hair_pts[keep])
     parts.append(("head", v, f, subj.hair))
+
     # eyes: white + dark iris, on the front surface
     def on_surface(z: float, y: float) -> float:
         val = 1.0 - (z / rz) ** 2 - ((y - cy) / ry) ** 2
         return rx * float(np.sqrt(max(val, 0.0)))
 
-    ey = cy + 0.08 * hh
+    ey = cy + 0.01 * hh
     for side in (-1.0, 1.0):
         ez = side * 0.36 * rz
         ex = on_surface(ez, ey)
@@ -288,30 +295,42 @@ def _head_parts(subj: Subject) -> list[MeshPart]:
         v, f = convex_mesh(ellipsoid((ex + 0.002, ey, ez), (0.006, 0.008, 0.008), 6, 10))
         parts.append(("head", v, f, (0.10, 0.08, 0.06)))
         # brow
-        v, f = convex_mesh(ellipsoid((ex + 0.001, ey + 0.028, ez), (0.006, 0.005, 0.02), 5, 8))
+        v, f = convex_mesh(ellipsoid((ex + 0.001, ey + 0.026, ez), (0.006, 0.005, 0.02), 5, 8))
         parts.append(("head", v, f, subj.hair))
         # ear
-        v, f = convex_mesh(ellipsoid((-0.05 * rx, cy + 0.0 * hh, side * rz * 0.98), (0.022, 0.032, 0.012), 6, 10))
-        parts.append(("head", v, f, tuple(0.92 * c for c in skin)))
+        v, f = convex_mesh(
+            ellipsoid((-0.05 * rx, cy - 0.02 * hh, side * rz * 0.98), (0.022, 0.032, 0.012), 6, 10)
+        )
+        parts.append(("head", v, f, _shade(skin, 0.92)))
+    # jaw / chin: gives the profile a face-forward silhouette
+    v, f = convex_mesh(
+        np.vstack(
+            [
+                ellipsoid((0.25 * rx, cy - 0.28 * hh, 0.0), (0.55 * rx, 0.2 * ry, 0.7 * rz), 8, 14),
+                ellipsoid((-0.2 * rx, cy - 0.1 * hh, 0.0), (0.6 * rx, 0.3 * ry, 0.85 * rz), 8, 14),
+            ]
+        )
+    )
+    parts.append(("head", v, f, skin))
     # nose: wedge from between the eyes down to the tip
-    ny = cy - 0.05 * hh
+    ny = cy - 0.15 * hh
     nx = on_surface(0.0, ny)
     nose = np.array(
         [
             (on_surface(0.0, ey) - 0.005, ey - 0.005, 0.0),
-            (nx + 0.028, ny - 0.01, 0.0),
-            (nx - 0.005, ny - 0.022, -0.016),
-            (nx - 0.005, ny - 0.022, 0.016),
+            (nx + 0.026, ny - 0.005, 0.0),
+            (nx - 0.005, ny - 0.02, -0.016),
+            (nx - 0.005, ny - 0.02, 0.016),
             (nx - 0.01, ny + 0.01, -0.01),
             (nx - 0.01, ny + 0.01, 0.01),
         ]
     )
     v, f = convex_mesh(nose)
-    parts.append(("head", v, f, tuple(0.93 * c for c in skin)))
+    parts.append(("head", v, f, _shade(skin, 0.93)))
     # mouth
-    my = cy - 0.21 * hh
-    mx = on_surface(0.0, my)
-    v, f = convex_mesh(ellipsoid((mx - 0.004, my, 0.0), (0.008, 0.007, 0.026), 6, 12))
+    my = cy - 0.29 * hh
+    mx = max(on_surface(0.0, my), 0.25 * rx + 0.55 * rx * 0.8)
+    v, f = convex_mesh(ellipsoid((mx - 0.006, my, 0.0), (0.008, 0.007, 0.026), 6, 12))
     parts.append(("head", v, f, (0.65, 0.18, 0.18)))
     return parts
 
@@ -349,7 +368,9 @@ def body_parts(subj: Subject) -> list[MeshPart]:
     parts.append(("trunk", v, f, subj.shirt))
     # neck (rides on the trunk)
     v, f = convex_mesh(
-        tapered_capsule((0.0, 0.9 * L, 0.0), (0.004 * h, L + subj.neck + 0.02 * h, 0.0), 0.04 * h, 0.033 * h)
+        tapered_capsule(
+            (0.0, 0.9 * L, 0.0), (0.004 * h, L + subj.neck + 0.02 * h, 0.0), 0.04 * h, 0.033 * h
+        )
     )
     parts.append(("trunk", v, f, subj.skin))
     parts += _head_parts(subj)
@@ -357,21 +378,38 @@ def body_parts(subj: Subject) -> list[MeshPart]:
         _ = sign
         # thigh
         v, f = convex_mesh(
-            tapered_capsule((0.0, -0.03 * h, 0.0), (0.0, -subj.thigh + 0.005 * h, 0.0), 0.056 * h * b, 0.034 * h * b)
+            tapered_capsule(
+                (0.0, -0.03 * h, 0.0),
+                (0.0, -subj.thigh + 0.005 * h, 0.0),
+                0.056 * h * b,
+                0.034 * h * b,
+            )
         )
         parts.append((f"{s}_thigh", v, f, subj.pants))
         # shank
         v, f = convex_mesh(
-            tapered_capsule((0.0, -0.01 * h, 0.0), (0.0, -0.35 * subj.shank, 0.0), 0.032 * h * b, 0.036 * h * b)
+            tapered_capsule(
+                (0.0, -0.01 * h, 0.0), (0.0, -0.35 * subj.shank, 0.0), 0.032 * h * b, 0.036 * h * b
+            )
         )
         parts.append((f"{s}_shank", v, f, subj.skin if subj.shorts else subj.pants))
         v, f = convex_mesh(
-            tapered_capsule((0.0, -0.35 * subj.shank, 0.0), (0.0, -subj.shank + 0.012 * h, 0.0), 0.036 * h * b, 0.02 * h)
+            tapered_capsule(
+                (0.0, -0.35 * subj.shank, 0.0),
+                (0.0, -subj.shank + 0.012 * h, 0.0),
+                0.036 * h * b,
+                0.02 * h,
+            )
         )
         parts.append((f"{s}_shank", v, f, subj.skin if subj.shorts else subj.pants))
         if subj.shorts:
             v, f = convex_mesh(
-                tapered_capsule((0.0, -0.005 * h, 0.0), (0.0, -0.12 * subj.thigh, 0.0), 0.0345 * h * b, 0.031 * h * b)
+                tapered_capsule(
+                    (0.0, -0.005 * h, 0.0),
+                    (0.0, -0.12 * subj.thigh, 0.0),
+                    0.0345 * h * b,
+                    0.031 * h * b,
+                )
             )
             parts.append((f"{s}_shank", v, f, subj.skin))
         # shoe
@@ -379,7 +417,9 @@ def body_parts(subj: Subject) -> list[MeshPart]:
         parts.append((f"{s}_foot", v, f, subj.shoes))
         # upper arm / forearm / hand
         v, f = convex_mesh(
-            tapered_capsule((0.0, 0.0, 0.0), (0.0, -subj.upper_arm, 0.0), 0.033 * h * b, 0.025 * h * b)
+            tapered_capsule(
+                (0.0, 0.0, 0.0), (0.0, -subj.upper_arm, 0.0), 0.033 * h * b, 0.025 * h * b
+            )
         )
         parts.append((f"{s}_upper_arm", v, f, subj.shirt))
         v, f = convex_mesh(
@@ -412,10 +452,14 @@ class Prop:
 def box_points(lo: Any, hi: Any) -> FloatArray:
     lo = np.asarray(lo, float)
     hi = np.asarray(hi, float)
-    return np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
+    return np.array(
+        [[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])]
+    )
 
 
-def chair_props(seat_height: float, origin: Any, heading: float = 0.0, seat_depth: float = 0.42) -> list[Prop]:
+def chair_props(
+    seat_height: float, origin: Any, heading: float = 0.0, seat_depth: float = 0.42
+) -> list[Prop]:
     """A simple chair: seat, back rest and four legs.
 
     ``origin`` is the front-centre of the seat at floor level; the chair faces ``heading``
@@ -427,11 +471,21 @@ def chair_props(seat_height: float, origin: Any, heading: float = 0.0, seat_dept
     t = 0.04
     pieces = [
         (box_points((-seat_depth, seat_height - t, -w / 2), (0.0, seat_height, w / 2)), col_seat),
-        (box_points((-seat_depth - 0.04, seat_height, -w / 2), (-seat_depth, seat_height + 0.45, w / 2)), col_seat),
+        (
+            box_points(
+                (-seat_depth - 0.04, seat_height, -w / 2), (-seat_depth, seat_height + 0.45, w / 2)
+            ),
+            col_seat,
+        ),
     ]
     for x in (-seat_depth + 0.02, -0.03):
         for z in (-w / 2 + 0.02, w / 2 - 0.03):
-            pieces.append((box_points((x - 0.02, 0.0, z - 0.015), (x + 0.015, seat_height - t, z + 0.015)), col_leg))
+            pieces.append(
+                (
+                    box_points((x - 0.02, 0.0, z - 0.015), (x + 0.015, seat_height - t, z + 0.015)),
+                    col_leg,
+                )
+            )
     c, s = np.cos(heading), np.sin(heading)
     pose = np.eye(4)
     # rotation about +y by heading (x -> -z for positive heading keeps right-handedness)
@@ -447,12 +501,22 @@ def chair_props(seat_height: float, origin: Any, heading: float = 0.0, seat_dept
 def table_props(height: float, origin: Any, length: float = 2.0, width: float = 0.75) -> list[Prop]:
     """A treatment table (plinth) along x centred at ``origin`` (floor level)."""
     top = box_points((-length / 2, height - 0.06, -width / 2), (length / 2, height, width / 2))
-    pad = box_points((-length / 2 + 0.01, height, -width / 2 + 0.01), (length / 2 - 0.01, height + 0.005, width / 2 - 0.01))
-    base = box_points((-length / 2 + 0.15, 0.0, -width / 2 + 0.1), (length / 2 - 0.15, height - 0.06, width / 2 - 0.1))
+    pad = box_points(
+        (-length / 2 + 0.01, height, -width / 2 + 0.01),
+        (length / 2 - 0.01, height + 0.005, width / 2 - 0.01),
+    )
+    base = box_points(
+        (-length / 2 + 0.15, 0.0, -width / 2 + 0.1),
+        (length / 2 - 0.15, height - 0.06, width / 2 - 0.1),
+    )
     pose = np.eye(4)
     pose[:3, 3] = np.asarray(origin, float)
     out = []
-    for name, pts, col in (("table_top", top, (0.30, 0.30, 0.33)), ("table_pad", pad, (0.20, 0.35, 0.45)), ("table_base", base, (0.35, 0.35, 0.38))):
+    for name, pts, col in (
+        ("table_top", top, (0.30, 0.30, 0.33)),
+        ("table_pad", pad, (0.20, 0.35, 0.45)),
+        ("table_base", base, (0.35, 0.35, 0.38)),
+    ):
         v, f = convex_mesh(pts)
         out.append(Prop(name, v, f, col, pose))
     return out

@@ -11,6 +11,7 @@ import io
 import os
 import secrets
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,7 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
+
+with warnings.catch_warnings():
+    # Starlette's TestClient warns that it prefers httpx2; httpx is what the project pins.
+    warnings.filterwarnings("ignore", message=".*httpx2", category=UserWarning)
+    from fastapi.testclient import TestClient
 
 from api.cli import create_user
 from api.config import Settings
@@ -138,8 +143,11 @@ def seed(client: TestClient, settings: Settings) -> World:
     _, clin_b = create_user(settings, name="Dr B", role="clinician", clinic="Clinic B")
 
     def patient(token: str, name: str) -> tuple[str, str]:
-        r = client.post("/v1/patients", json={"name": name, "protocol": {"affected_side": "left"}},
-                        headers=auth(token))
+        r = client.post(
+            "/v1/patients",
+            json={"name": name, "protocol": {"affected_side": "left"}},
+            headers=auth(token),
+        )
         assert r.status_code == 201, r.text
         pid = r.json()["id"]
         r = client.post(f"/v1/patients/{pid}/users", json={"name": name}, headers=auth(token))
@@ -149,8 +157,7 @@ def seed(client: TestClient, settings: Settings) -> World:
     p1, pat_p1 = patient(clin_a, "P1")
     p2, pat_p2 = patient(clin_a, "P2")
     q1, pat_q1 = patient(clin_b, "Q1")
-    r = client.post(f"/v1/patients/{p1}/visits", json={"date": "2026-01-05"},
-                    headers=auth(clin_a))
+    r = client.post(f"/v1/patients/{p1}/visits", json={"date": "2026-01-05"}, headers=auth(clin_a))
     assert r.status_code == 201, r.text
     return World(clin_a, clin_b, p1, p2, q1, pat_p1, pat_p2, pat_q1, r.json()["id"])
 
@@ -181,8 +188,9 @@ def upload(
 ) -> Any:
     data = {"task": task, "patient_id": patient_id}
     data.update({k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in form.items()})
-    return client.post("/v1/analyses", data=data, files={"file": (filename, content)},
-                       headers=auth(token))
+    return client.post(
+        "/v1/analyses", data=data, files={"file": (filename, content)}, headers=auth(token)
+    )
 
 
 def wait_done(client: Any, token: str, analysis_id: str, timeout: float = 60.0) -> dict[str, Any]:

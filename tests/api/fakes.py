@@ -75,16 +75,27 @@ def analyze(
         Path(annotate_path).write_bytes(b"\x00\x00\x00\x18ftypmp42 annotated")
     exercise = None
     if "test_result" in behaviour:
-        exercise = ExerciseResult(exercise_id=task, rep_count=0,
-                                  test_result=behaviour["test_result"])
+        exercise = ExerciseResult(
+            exercise_id=task, rep_count=0, test_result=behaviour["test_result"]
+        )
     return AnalysisResult(
         avnmotion_version=__version__,
-        input=InputInfo(kind="track_npz", name=path.name, frames=track.n_frames,
-                        duration_s=track.duration_s, height_m=height_m),
+        input=InputInfo(
+            kind="track_npz",
+            name=path.name,
+            frames=track.n_frames,
+            duration_s=track.duration_s,
+            height_m=height_m,
+        ),
         task=task,
         quality=Quality(view=behaviour.get("view", "side"), frames_with_pose_pct=100.0),
         exercise=exercise,
-        processing={"filters": {"fake": True, "affected_side": affected_side,
-                                "working_side": working_side,
-                                "protocol": protocol.model_dump(mode="json") if protocol else None}},
+        processing={
+            "filters": {
+                "fake": True,
+                "affected_side": affected_side,
+                "working_side": working_side,
+                "protocol": protocol.model_dump(mode="json") if protocol else None,
+            }
+        },
     )

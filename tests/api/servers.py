@@ -26,8 +26,15 @@ class Server:
     """One ``avnmotion serve`` process in its own process group (so SIGKILL takes its
     worker processes too, like a machine or container dying)."""
 
-    def __init__(self, db_url: str, data_dir: Path, *, workers: int = 2,
-                 env: dict[str, str] | None = None, port: int | None = None) -> None:
+    def __init__(
+        self,
+        db_url: str,
+        data_dir: Path,
+        *,
+        workers: int = 2,
+        env: dict[str, str] | None = None,
+        port: int | None = None,
+    ) -> None:
         self.db_url, self.data_dir, self.workers = db_url, data_dir, workers
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -36,12 +43,26 @@ class Server:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 60) -> Server:
-        cmd = [sys.executable, "-m", "avnmotion.cli", "serve", "--host", "127.0.0.1",
-               "--port", str(self.port), "--db", self.db_url, "--data-dir", str(self.data_dir),
-               "--workers", str(self.workers)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "avnmotion.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--db",
+            self.db_url,
+            "--data-dir",
+            str(self.data_dir),
+            "--workers",
+            str(self.workers),
+        ]
         log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log, stderr=log,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=self.env, stdout=log, stderr=log, start_new_session=True
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -60,8 +60,15 @@ def setup(make_settings: Callable[..., Settings], tiny_mp4: bytes) -> Any:
     settings = make_settings(retain_raw_uploads=True)
     with running_app(settings) as client:
         world = seed(client, settings)
-        r = upload(client, world.clin_a, world.p1, tiny_mp4, filename="c.mp4", annotate=True,
-                   visit_id=world.visit_p1)
+        r = upload(
+            client,
+            world.clin_a,
+            world.p1,
+            tiny_mp4,
+            filename="c.mp4",
+            annotate=True,
+            visit_id=world.visit_p1,
+        )
         aid = r.json()["id"]
         assert wait_done(client, world.clin_a, aid)["status"] == "done"
         yield client, world, aid, tiny_mp4
@@ -86,9 +93,11 @@ def test_every_patient_route_is_covered(setup: Any) -> None:
 def test_other_clinic_and_other_patient_get_404(setup: Any) -> None:
     client, world, aid, mp4 = setup
     for (method, path), kw in _requests(world, aid, mp4).items():
-        for who, token in (("clinician of clinic B", world.clin_b),
-                           ("patient P2 (same clinic)", world.pat_p2),
-                           ("patient Q1 (clinic B)", world.pat_q1)):
+        for who, token in (
+            ("clinician of clinic B", world.clin_b),
+            ("patient P2 (same clinic)", world.pat_p2),
+            ("patient Q1 (clinic B)", world.pat_q1),
+        ):
             r = _call(client, method, path, token, kw)
             assert r.status_code == 404, f"{who}: {method} {path} -> {r.status_code} {r.text}"
             assert "P1" not in r.text
@@ -120,10 +129,14 @@ def test_collections_are_filtered(setup: Any) -> None:
 
 def test_patient_does_not_see_clinician_flags(setup: Any) -> None:
     client, world, _, _ = setup
-    client.post(f"/v1/patients/{world.p1}/pain-scores", headers=auth(world.pat_p1),
-                json={"date": "2026-02-02", "before_exercise": 1, "after_exercise": 5})
-    assert client.get(f"/v1/patients/{world.p1}/pain", headers=auth(world.pat_p1)).json()[
-        "flags"
-    ] == []
+    client.post(
+        f"/v1/patients/{world.p1}/pain-scores",
+        headers=auth(world.pat_p1),
+        json={"date": "2026-02-02", "before_exercise": 1, "after_exercise": 5},
+    )
+    assert (
+        client.get(f"/v1/patients/{world.p1}/pain", headers=auth(world.pat_p1)).json()["flags"]
+        == []
+    )
     flags = client.get(f"/v1/patients/{world.p1}/pain", headers=auth(world.clin_a)).json()["flags"]
     assert [f["code"] for f in flags] == ["pain_rise_after_exercise"]

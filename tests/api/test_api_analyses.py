@@ -21,8 +21,15 @@ def _files(settings: Settings, kind: str) -> list[Path]:
 
 
 def test_upload_poll_result_track(client: TestClient, world: World, settings: Settings) -> None:
-    r = upload(client, world.clin_a, world.p1, npz_bytes(sleep_s=0.5),
-               filename="../../etc/Patient Name.npz", visit_id=world.visit_p1, height_m=1.7)
+    r = upload(
+        client,
+        world.clin_a,
+        world.p1,
+        npz_bytes(sleep_s=0.5),
+        filename="../../etc/Patient Name.npz",
+        visit_id=world.visit_p1,
+        height_m=1.7,
+    )
     assert r.status_code == 202, r.text
     aid = r.json()["id"]
     assert r.headers["location"] == f"/v1/analyses/{aid}" == r.json()["url"]
@@ -45,15 +52,19 @@ def test_upload_poll_result_track(client: TestClient, world: World, settings: Se
     assert len(_files(settings, "tracks")) == 1
     listed = client.get(f"/v1/patients/{world.p1}/analyses", headers=auth(world.clin_a)).json()
     assert [a["id"] for a in listed] == [aid] and "result" not in listed[0]
-    listed = client.get(f"/v1/patients/{world.p1}/analyses?status=failed",
-                        headers=auth(world.clin_a)).json()
+    listed = client.get(
+        f"/v1/patients/{world.p1}/analyses?status=failed", headers=auth(world.clin_a)
+    ).json()
     assert listed == []
 
 
 def test_protocol_override_and_patient_upload(client: TestClient, world: World) -> None:
-    proto = {"affected_side": "right", "stage": "pre_collapse", "weight_bearing": "partial",
-             "precautions": [{"movement": "hip_flexion", "limit_deg": 90,
-                              "until_date": "2030-01-01"}]}
+    proto = {
+        "affected_side": "right",
+        "stage": "pre_collapse",
+        "weight_bearing": "partial",
+        "precautions": [{"movement": "hip_flexion", "limit_deg": 90, "until_date": "2030-01-01"}],
+    }
     r = upload(client, world.pat_p1, world.p1, npz_bytes(), protocol=json.dumps(proto))
     assert r.status_code == 202, r.text
     body = wait_done(client, world.pat_p1, r.json()["id"])
@@ -125,14 +136,11 @@ def test_worker_crash_retries_then_fails(
         assert wait_done(client, world.clin_a, r3.json()["id"])["status"] == "done"
 
 
-def test_annotated_video_retention(
-    make_settings: Callable[..., Settings], tiny_mp4: bytes
-) -> None:
+def test_annotated_video_retention(make_settings: Callable[..., Settings], tiny_mp4: bytes) -> None:
     settings = make_settings(annotated_ttl_hours=0.0, job_lease_s=0.6)
     with running_app(settings) as client:
         world = seed(client, settings)
-        r = upload(client, world.clin_a, world.p1, tiny_mp4, filename="clip.mp4",
-                   annotate=True)
+        r = upload(client, world.clin_a, world.p1, tiny_mp4, filename="clip.mp4", annotate=True)
         assert r.status_code == 202, r.text
         body = wait_done(client, world.clin_a, r.json()["id"])
         assert body["status"] == "done", body
@@ -149,9 +157,7 @@ def test_annotated_video_retention(
         assert list((settings.data_dir / "annotated").iterdir()) == []
 
 
-def test_annotated_video_download(
-    make_settings: Callable[..., Settings], tiny_mp4: bytes
-) -> None:
+def test_annotated_video_download(make_settings: Callable[..., Settings], tiny_mp4: bytes) -> None:
     settings = make_settings(retain_raw_uploads=True)
     with running_app(settings) as client:
         world = seed(client, settings)
@@ -237,3 +243,32 @@ def test_422_missing_fields(client: TestClient, world: World) -> None:
     assert r.status_code == 422
     missing = {d["loc"][-1] for d in r.json()["detail"]}
     assert {"file", "task", "patient_id"} <= missing
+
+
+def test_413_for_chunked_upload_without_length(make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings(max_upload_mb=0.01)
+    with running_app(settings) as client:
+        world = seed(client, settings)
+        boundary = "xyz"
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="task"\r\n\r\nrom\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="patient_id"\r\n\r\n'
+            f'{world.p1}\r\n--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="t.npz"\r\n\r\nPK\x03\x04'
+        ).encode()
+
+        def body():  # type: ignore[no-untyped-def]
+            yield head
+            for _ in range(40):  # 2.5 MiB > limit + form allowance, in chunks, no length
+                yield b"\x00" * 65536
+            yield f"\r\n--{boundary}--\r\n".encode()
+
+        r = client.post(
+            "/v1/analyses",
+            content=body(),
+            headers={
+                **auth(world.clin_a),
+                "content-type": f"multipart/form-data; boundary={boundary}",
+            },
+        )
+        assert r.status_code == 413, r.text

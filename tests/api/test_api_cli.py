@@ -21,8 +21,13 @@ def _args(**kw: object) -> argparse.Namespace:
 def test_user_create_prints_token_once(
     settings: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    args = _args(db=settings.db_url, data_dir=str(settings.data_dir), name="Dr A",
-                 role="clinician", clinic="Clinic A")
+    args = _args(
+        db=settings.db_url,
+        data_dir=str(settings.data_dir),
+        name="Dr A",
+        role="clinician",
+        clinic="Clinic A",
+    )
     assert user_create(args) == 0
     out, err = capsys.readouterr()
     token = out.strip()
@@ -66,5 +71,11 @@ def test_serve_rejects_half_tls(tmp_path) -> None:  # type: ignore[no-untyped-de
     with pytest.raises(AvnInputError, match="together"):
         serve(_args(host="127.0.0.1", port=0, tls_cert=str(tmp_path / "c.pem"), tls_key=None))
     with pytest.raises(AvnInputError, match="file not found"):
-        serve(_args(host="127.0.0.1", port=0, tls_cert=str(tmp_path / "c.pem"),
-                    tls_key=str(tmp_path / "k.pem")))
+        serve(
+            _args(
+                host="127.0.0.1",
+                port=0,
+                tls_cert=str(tmp_path / "c.pem"),
+                tls_key=str(tmp_path / "k.pem"),
+            )
+        )

@@ -27,8 +27,9 @@ def test_result_equals_cli(make_settings: Callable[..., Settings], tmp_path: Pat
     with running_app(settings) as client:
         world = seed(client, settings)
         # No protocol on this patient, as the CLI run below has none.
-        pid = client.post("/v1/patients", json={"name": "plain"},
-                          headers=auth(world.clin_a)).json()["id"]
+        pid = client.post(
+            "/v1/patients", json={"name": "plain"}, headers=auth(world.clin_a)
+        ).json()["id"]
         r = upload(client, world.clin_a, pid, content, filename="walk.npz", task="rom")
         assert r.status_code == 202, r.text
         body = wait_done(client, world.clin_a, r.json()["id"], timeout=120)
@@ -36,9 +37,22 @@ def test_result_equals_cli(make_settings: Callable[..., Settings], tmp_path: Pat
         track = client.get(f"/v1/analyses/{body['id']}/track", headers=auth(world.clin_a))
         assert track.status_code == 200
     cli = subprocess.run(
-        [sys.executable, "-m", "avnmotion.cli", "analyze", str(clip), "--task", "rom",
-         "--json", "-"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
+        [
+            sys.executable,
+            "-m",
+            "avnmotion.cli",
+            "analyze",
+            str(clip),
+            "--task",
+            "rom",
+            "--json",
+            "-",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert cli.returncode == 0, cli.stderr
     expected = json.loads(cli.stdout)

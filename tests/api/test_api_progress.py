@@ -15,8 +15,12 @@ from api.outcomes import measures_of
 from .conftest import World, auth
 
 
-def _result(task: str, view: str = "side", test: dict[str, Any] | None = None,
-            gait: dict[str, Any] | None = None) -> dict[str, Any]:
+def _result(
+    task: str,
+    view: str = "side",
+    test: dict[str, Any] | None = None,
+    gait: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """A stored AnalysisResult dict with only what progress reads."""
     return {
         "task": task,
@@ -30,51 +34,95 @@ def _result(task: str, view: str = "side", test: dict[str, Any] | None = None,
 
 def _rom_flexion(left: float, right: float) -> dict[str, Any]:
     return {
-        "test": "rom_hip_flexion", "measure": "hip_flexion_deg", "unit": "deg", "value": max(left, right),
-        "uncertainty_deg": 5.0, "sustained_s": 0.25,
+        "test": "rom_hip_flexion",
+        "measure": "hip_flexion_deg",
+        "unit": "deg",
+        "value": max(left, right),
+        "uncertainty_deg": 5.0,
+        "sustained_s": 0.25,
         "normative_reference": [{"value": 120}],
-        "sides": {"left": {"available": True, "peak_deg": left, "attempts": 3,
-                           "peak_per_attempt_deg": [left, left - 1]},
-                  "right": {"available": True, "peak_deg": right, "attempts": 3}},
+        "sides": {
+            "left": {
+                "available": True,
+                "peak_deg": left,
+                "attempts": 3,
+                "peak_per_attempt_deg": [left, left - 1],
+            },
+            "right": {"available": True, "peak_deg": right, "attempts": 3},
+        },
     }
 
 
-def _add(client: TestClient, patient_id: str, visit_id: str | None, result: dict[str, Any],
-         minutes: int = 0) -> str:
+def _add(
+    client: TestClient,
+    patient_id: str,
+    visit_id: str | None,
+    result: dict[str, Any],
+    minutes: int = 0,
+) -> str:
     with client.app.state.sessionmaker() as db:
-        job = Analysis(patient_id=patient_id, visit_id=visit_id, task=result["task"], params={},
-                       input_kind="video", status="done", progress=1.0, attempts=1,
-                       result=result, finished_at=utcnow() + dt.timedelta(minutes=minutes))
+        job = Analysis(
+            patient_id=patient_id,
+            visit_id=visit_id,
+            task=result["task"],
+            params={},
+            input_kind="video",
+            status="done",
+            progress=1.0,
+            attempts=1,
+            result=result,
+            finished_at=utcnow() + dt.timedelta(minutes=minutes),
+        )
         db.add(job)
         db.commit()
         return job.id
 
 
 def _visit(client: TestClient, token: str, patient_id: str, date: str, **extra: Any) -> str:
-    r = client.post(f"/v1/patients/{patient_id}/visits", json={"date": date, **extra},
-                    headers=auth(token))
+    r = client.post(
+        f"/v1/patients/{patient_id}/visits", json={"date": date, **extra}, headers=auth(token)
+    )
     assert r.status_code == 201, r.text
     return r.json()["id"]
 
 
 def test_measures_of_rom_test_and_gait() -> None:
-    values = {v.measure: v for v in measures_of(_result("rom_hip_flexion", test=_rom_flexion(100, 110)))}
+    values = {
+        v.measure: v for v in measures_of(_result("rom_hip_flexion", test=_rom_flexion(100, 110)))
+    }
     assert set(values) == {"rom_hip_flexion/left/peak_deg", "rom_hip_flexion/right/peak_deg"}
     assert values["rom_hip_flexion/left/peak_deg"].kind == "rom_test"
     assert values["rom_hip_flexion/left/peak_deg"].side == "left"
     assert values["rom_hip_flexion/left/peak_deg"].sem is not None
     # A function test without sides reports its value in its unit.
-    tug = {"test": "timed_up_and_go", "measure": "time_s", "unit": "s", "value": 9.5,
-           "start_s": 1.0, "end_s": 10.5, "complete": True}
+    tug = {
+        "test": "timed_up_and_go",
+        "measure": "time_s",
+        "unit": "s",
+        "value": 9.5,
+        "start_s": 1.0,
+        "end_s": 10.5,
+        "complete": True,
+    }
     (v,) = measures_of(_result("timed_up_and_go", test=tug))
-    assert (v.measure, v.unit, v.value, v.kind) == ("timed_up_and_go/value", "s", 9.5,
-                                                    "function_test")
+    assert (v.measure, v.unit, v.value, v.kind) == (
+        "timed_up_and_go/value",
+        "s",
+        9.5,
+        "function_test",
+    )
     # Range during gait or exercise is not ROM: only named gait parameters appear.
-    gait = {"cadence_steps_per_min": 100.0, "left": {"step_length_m": 0.6,
-                                                     "hip_excursion_deg": 40.0}, "symmetry": []}
+    gait = {
+        "cadence_steps_per_min": 100.0,
+        "left": {"step_length_m": 0.6, "hip_excursion_deg": 40.0},
+        "symmetry": [],
+    }
     names = {v.measure: v for v in measures_of(_result("gait", gait=gait))}
-    assert set(names) == {"gait/cadence_steps_per_min", "gait/left/step_length_m",
-                          "gait/left/hip_excursion_deg"}
+    assert set(names) == {
+        "gait/cadence_steps_per_min",
+        "gait/left/step_length_m",
+        "gait/left/hip_excursion_deg",
+    }
     assert "not clinical ROM" in names["gait/left/hip_excursion_deg"].label
     assert measures_of(_result("squat")) == []
 
@@ -84,8 +132,10 @@ def test_mdc_formula_and_labels() -> None:
     sem = mdc.angle_sem("hip_flexion")
     assert sem is not None and sem.status == "placeholder"
     assert "PLACEHOLDER" in sem.source
-    assert "synthetic lower bound from repeat renders with varied camera placement until real " \
+    assert (
+        "synthetic lower bound from repeat renders with varied camera placement until real "
         "test-retest data exist" in sem.source
+    )
     for entry in mdc.GAIT_SEM.values():
         assert entry.status == "placeholder"
 
@@ -93,8 +143,14 @@ def test_mdc_formula_and_labels() -> None:
 def test_progress_over_visits(client: TestClient, world: World) -> None:
     tok, pid = world.clin_a, world.p1
     v1 = world.visit_p1  # 2026-01-05
-    v2 = _visit(client, tok, pid, "2026-02-05", walking_aid="one_crutch",
-                interventions=[{"kind": "shockwave_session"}])
+    v2 = _visit(
+        client,
+        tok,
+        pid,
+        "2026-02-05",
+        walking_aid="one_crutch",
+        interventions=[{"kind": "shockwave_session"}],
+    )
     v3 = _visit(client, tok, pid, "2026-03-05", interventions=[{"kind": "physio_session"}])
     _add(client, pid, v1, _result("rom_hip_flexion", test=_rom_flexion(90, 110)))
     _add(client, pid, v2, _result("rom_hip_flexion", test=_rom_flexion(95, 110)))
@@ -149,7 +205,12 @@ def test_pain_scores_and_flags(client: TestClient, world: World) -> None:
     add(date="2026-01-14", at_rest=4, before_exercise=5, after_exercise=6)
     report = client.get(f"/v1/patients/{pid}/pain", headers=auth(tok)).json()
     assert [s["date"] for s in report["scores"]] == [
-        "2026-01-05", "2026-01-05", "2026-01-10", "2026-01-12", "2026-01-14"]
+        "2026-01-05",
+        "2026-01-05",
+        "2026-01-10",
+        "2026-01-12",
+        "2026-01-14",
+    ]
     flags = [(f["code"], f["date"], f["value"]) for f in report["flags"]]
     assert flags == [
         ("pain_rise_after_exercise", "2026-01-10", 2),
@@ -160,8 +221,11 @@ def test_pain_scores_and_flags(client: TestClient, world: World) -> None:
     progress = client.get(f"/v1/patients/{pid}/progress", headers=auth(tok)).json()
     assert len(progress["pain"]["flags"]) == 3
     # The patient records their own pain but does not get clinician flags.
-    r = client.post(f"/v1/patients/{pid}/pain-scores", json={"date": "2026-01-15", "at_rest": 1},
-                    headers=auth(world.pat_p1))
+    r = client.post(
+        f"/v1/patients/{pid}/pain-scores",
+        json={"date": "2026-01-15", "at_rest": 1},
+        headers=auth(world.pat_p1),
+    )
     assert r.status_code == 201
     mine = client.get(f"/v1/patients/{pid}/progress", headers=auth(world.pat_p1)).json()
     assert mine["pain"]["flags"] == [] and len(mine["pain"]["scores"]) == 6

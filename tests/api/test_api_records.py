@@ -9,21 +9,33 @@ from .conftest import World, auth
 
 def test_patient_protocol_roundtrip(client: TestClient, world: World) -> None:
     proto = {
-        "affected_side": "right", "stage": "after_core_decompression", "weight_bearing": "toe_touch",
-        "precautions": [{"movement": "hip_flexion", "limit_deg": 90, "side": "right",
-                         "until_date": "2026-06-01"},
-                        {"movement": "impact"}],
+        "affected_side": "right",
+        "stage": "after_core_decompression",
+        "weight_bearing": "toe_touch",
+        "precautions": [
+            {
+                "movement": "hip_flexion",
+                "limit_deg": 90,
+                "side": "right",
+                "until_date": "2026-06-01",
+            },
+            {"movement": "impact"},
+        ],
         "single_leg_stance_allowed": False,
     }
-    r = client.post("/v1/patients", json={"name": "P9", "protocol": proto},
-                    headers=auth(world.clin_a))
+    r = client.post(
+        "/v1/patients", json={"name": "P9", "protocol": proto}, headers=auth(world.clin_a)
+    )
     assert r.status_code == 201, r.text
     pid = r.json()["id"]
     got = client.get(f"/v1/patients/{pid}", headers=auth(world.clin_a)).json()["protocol"]
     assert got["precautions"][0]["until_date"] == "2026-06-01"
     assert got["precautions"][1]["source"] == "clinician-entered precaution"
-    r = client.patch(f"/v1/patients/{pid}", json={"protocol": {"affected_side": "left"}},
-                     headers=auth(world.clin_a))
+    r = client.patch(
+        f"/v1/patients/{pid}",
+        json={"protocol": {"affected_side": "left"}},
+        headers=auth(world.clin_a),
+    )
     assert r.status_code == 200 and r.json()["protocol"]["affected_side"] == "left"
     assert r.json()["protocol"]["precautions"] == []
     assert r.json()["name"] == "P9"
@@ -33,8 +45,13 @@ def test_patient_validation(client: TestClient, world: World) -> None:
     for body, needle in (
         ({"name": ""}, "at least 1 character"),
         ({"name": "x", "protocol": {"stage": "late"}}, "protocol"),
-        ({"name": "x", "protocol": {"precautions": [{"movement": "hip_flexion",
-                                                     "limit_deg": 500}]}}, "limit_deg"),
+        (
+            {
+                "name": "x",
+                "protocol": {"precautions": [{"movement": "hip_flexion", "limit_deg": 500}]},
+            },
+            "limit_deg",
+        ),
         ({"name": "x", "extra": 1}, "Extra inputs"),
     ):
         r = client.post("/v1/patients", json=body, headers=auth(world.clin_a))
@@ -43,15 +60,22 @@ def test_patient_validation(client: TestClient, world: World) -> None:
 
 def test_visits(client: TestClient, world: World) -> None:
     tok, pid = world.clin_a, world.p1
-    body = {"date": "2026-02-01", "notes": "reviewed", "walking_aid": "two_crutches",
-            "interventions": [{"kind": "surgery", "details": "core decompression"},
-                              {"kind": "physio_session"}]}
+    body = {
+        "date": "2026-02-01",
+        "notes": "reviewed",
+        "walking_aid": "two_crutches",
+        "interventions": [
+            {"kind": "surgery", "details": "core decompression"},
+            {"kind": "physio_session"},
+        ],
+    }
     r = client.post(f"/v1/patients/{pid}/visits", json=body, headers=auth(tok))
     assert r.status_code == 201, r.text
     vid = r.json()["id"]
     assert r.json()["interventions"][0] == {"kind": "surgery", "details": "core decompression"}
-    r = client.patch(f"/v1/visits/{vid}", json={"walking_aid": "none", "interventions": []},
-                     headers=auth(tok))
+    r = client.patch(
+        f"/v1/visits/{vid}", json={"walking_aid": "none", "interventions": []}, headers=auth(tok)
+    )
     assert r.status_code == 200
     assert r.json()["walking_aid"] == "none" and r.json()["interventions"] == []
     assert r.json()["notes"] == "reviewed"
@@ -70,3 +94,28 @@ def test_visits(client: TestClient, world: World) -> None:
     assert client.get(f"/v1/visits/{vid}", headers=auth(world.pat_p1)).status_code == 200
     r = client.patch(f"/v1/visits/{vid}", json={"notes": "x"}, headers=auth(world.pat_p1))
     assert r.status_code == 403
+
+
+def test_nul_and_malformed_ids_never_reach_the_database(client: TestClient, world: World) -> None:
+    # PostgreSQL rejects NUL in text; found by the schemathesis run. 4xx on both backends.
+    h = auth(world.clin_a)
+    r = client.post("/v1/patients", json={"name": "a\x00b"}, headers=h)
+    assert r.status_code == 422 and "NUL" in r.text
+    r = client.post(
+        f"/v1/patients/{world.p1}/visits", json={"date": "2026-01-01", "notes": "\x00"}, headers=h
+    )
+    assert r.status_code == 422
+    for path in (
+        "/v1/patients/%00",
+        "/v1/visits/%00x",
+        "/v1/analyses/%00",
+        "/v1/patients/..%2F..",
+        f"/v1/patients/{world.p1.upper()}",
+    ):
+        assert client.get(path, headers=h).status_code == 404, path
+    r = client.post(
+        f"/v1/patients/{world.p1}/pain-scores", headers=h, json={"visit_id": "\x00", "at_rest": 1}
+    )
+    assert r.status_code == 422
+    r = client.get(f"/v1/patients/{world.p1}/analyses", params={"task": "\x00"}, headers=h)
+    assert r.status_code == 422

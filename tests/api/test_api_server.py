@@ -34,9 +34,13 @@ def _seed(db_url: str, data_dir: Path, url: str) -> tuple[str, str]:
 
 
 def _post(url: str, token: str, pid: str, content: bytes, task: str = "rom") -> httpx.Response:
-    return httpx.post(f"{url}/v1/analyses", headers=auth(token), timeout=60,
-                      data={"task": task, "patient_id": pid},
-                      files={"file": ("t.npz", content)})
+    return httpx.post(
+        f"{url}/v1/analyses",
+        headers=auth(token),
+        timeout=60,
+        data={"task": task, "patient_id": pid},
+        files={"file": ("t.npz", content)},
+    )
 
 
 def _wait_all(url: str, token: str, ids: list[str], timeout: float) -> dict[str, dict[str, Any]]:

@@ -45,10 +45,18 @@ def _set(settings: Settings, analysis_id: str, **values: object) -> None:
     engine.dispose()
 
 
-def _crashed_running(settings: Settings, aid: str, owner: str, attempts: int = 1,
-                     lease_s: float = 3600) -> None:
-    _set(settings, aid, status="running", attempts=attempts, lease_owner=owner,
-         lease_expires_at=utcnow() + dt.timedelta(seconds=lease_s), progress=0.4)
+def _crashed_running(
+    settings: Settings, aid: str, owner: str, attempts: int = 1, lease_s: float = 3600
+) -> None:
+    _set(
+        settings,
+        aid,
+        status="running",
+        attempts=attempts,
+        lease_owner=owner,
+        lease_expires_at=utcnow() + dt.timedelta(seconds=lease_s),
+        progress=0.4,
+    )
 
 
 def test_restart_requeues_job_of_dead_server_at_once(settings: Settings) -> None:
@@ -84,8 +92,9 @@ def test_other_host_lease_is_respected_until_it_expires(
 
 def test_job_interrupted_too_often_fails(settings: Settings) -> None:
     token, aid = _queue_one(settings)
-    _crashed_running(settings, aid, f"{socket.gethostname()}:{_dead_pid()}:x",
-                     attempts=settings.max_attempts)
+    _crashed_running(
+        settings, aid, f"{socket.gethostname()}:{_dead_pid()}:x", attempts=settings.max_attempts
+    )
     with running_app(settings) as client:
         body = wait_done(client, token, aid, timeout=30)
     assert body["status"] == "failed"

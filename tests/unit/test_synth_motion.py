@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -21,7 +23,7 @@ from avnmotion.synth.subject import make_subject, shoe_points
 
 @pytest.fixture(scope="module")
 def normal_gait():
-    return generate_gait(make_subject(1.72, seed=5), GaitParams(n_passes=2), seed=5)
+    return generate_gait(make_subject(1.72, seed=5), GaitParams(n_passes=4), seed=5)
 
 
 def _shoe_world(motion, side):
@@ -56,9 +58,9 @@ def test_events_alternate(normal_gait):
     assert len(ev) > 20
     for side in ("left", "right"):
         kinds = [e["kind"] for e in ev if e["side"] == side]
-        assert all(a != b for a, b in zip(kinds, kinds[1:], strict=False))
+        assert all(a != b for a, b in itertools.pairwise(kinds))
     strikes = [e["side"] for e in ev if e["kind"] == "foot_strike"]
-    assert all(a != b for a, b in zip(strikes, strikes[1:], strict=False))
+    assert all(a != b for a, b in itertools.pairwise(strikes))
     times = [e["time_s"] for e in ev]
     assert times == sorted(times)
 
@@ -66,7 +68,9 @@ def test_events_alternate(normal_gait):
 def test_events_match_mesh_contact(normal_gait):
     ev = contact_events(normal_gait.subject, normal_gait.pose)
     dur = normal_gait.duration_s
-    assert [e["time_s"] for e in ev if e["time_s"] <= dur] == [e["time_s"] for e in normal_gait.truth["events"]]
+    assert [e["time_s"] for e in ev if e["time_s"] <= dur] == [
+        e["time_s"] for e in normal_gait.truth["events"]
+    ]
 
 
 def test_normal_gait_temporal_truth(normal_gait):
@@ -80,9 +84,13 @@ def test_normal_gait_temporal_truth(normal_gait):
         assert ps["stance_time_s"] / ps["stride_time_s"] == pytest.approx(0.61, abs=0.02)
 
 
-@pytest.mark.parametrize(("pattern", "si"), [("antalgic_right", 10.0), ("antalgic_left", 6.0), ("antalgic_right", 18.0)])
+@pytest.mark.parametrize(
+    ("pattern", "si"), [("antalgic_right", 10.0), ("antalgic_left", 6.0), ("antalgic_right", 18.0)]
+)
 def test_antalgic_si_matches_request(pattern, si):
-    m = generate_gait(make_subject(1.7, seed=3), GaitParams(n_passes=2, pattern=pattern, severity_si=si), seed=3)
+    m = generate_gait(
+        make_subject(1.7, seed=3), GaitParams(n_passes=2, pattern=pattern, severity_si=si), seed=3
+    )
     g = m.truth
     expected = -si if pattern.endswith("right") else si
     assert g["stance_time_si_pct"] == pytest.approx(expected, abs=0.5)
@@ -96,8 +104,11 @@ def test_antalgic_si_matches_request(pattern, si):
 
 
 def test_trendelenburg_pelvic_drop():
-    m = generate_gait(make_subject(1.75, seed=4), GaitParams(n_passes=2, pattern="trendelenburg_right",
-                                                             pelvic_drop_deg=11.0), seed=4)
+    m = generate_gait(
+        make_subject(1.75, seed=4),
+        GaitParams(n_passes=2, pattern="trendelenburg_right", pelvic_drop_deg=11.0),
+        seed=4,
+    )
     a = joint_angles(m.pose)
     ob = a["pelvic_obliquity_deg"]
     # right stance -> left (swing) side drops -> obliquity negative ~ -11
@@ -106,7 +117,11 @@ def test_trendelenburg_pelvic_drop():
 
 
 def test_duchenne_trunk_lean():
-    m = generate_gait(make_subject(1.75, seed=4), GaitParams(n_passes=2, pattern="duchenne_left", trunk_lean_deg=12.0), seed=4)
+    m = generate_gait(
+        make_subject(1.75, seed=4),
+        GaitParams(n_passes=2, pattern="duchenne_left", trunk_lean_deg=12.0),
+        seed=4,
+    )
     lat = joint_angles(m.pose)["trunk_lateral_lean_deg"]
     assert lat.min() == pytest.approx(-12.0, abs=1.5)  # toward the left (stance) side
 
@@ -115,20 +130,28 @@ def test_gait_deterministic_and_key_json_identical():
     a = generate_gait(seed=9, params=GaitParams(n_passes=2))
     b = generate_gait(seed=9, params=GaitParams(n_passes=2))
     np.testing.assert_array_equal(a.pose.joints["left_ankle"], b.pose.joints["left_ankle"])
-    ka = dumps_key(build_key(a, fps=30, view="side", clip_name="x.mp4", camera=None, frame_size=(960, 540)))
-    kb = dumps_key(build_key(b, fps=30, view="side", clip_name="x.mp4", camera=None, frame_size=(960, 540)))
+    ka = dumps_key(
+        build_key(a, fps=30, view="side", clip_name="x.mp4", camera=None, frame_size=(960, 540))
+    )
+    kb = dumps_key(
+        build_key(b, fps=30, view="side", clip_name="x.mp4", camera=None, frame_size=(960, 540))
+    )
     assert ka == kb
     c = generate_gait(seed=10, params=GaitParams(n_passes=2))
     assert not np.array_equal(a.pose.joints["pelvis"][:10], c.pose.joints["pelvis"][:10]) or True
 
 
 def test_key_contents(normal_gait):
-    key = build_key(normal_gait, fps=30, view="side", clip_name="g.mp4", camera=None, frame_size=(960, 540))
+    key = build_key(
+        normal_gait, fps=30, view="side", clip_name="g.mp4", camera=None, frame_size=(960, 540)
+    )
     n = key["n_frames"]
     assert key["duration_s"] == pytest.approx(n / 30)
     for name, vals in key["angles_deg"].items():
         assert len(vals) == n, name
-    assert {"left_hip_flexion_deg", "right_knee_flexion_deg", "pelvic_obliquity_deg"} <= set(key["angles_deg"])
+    assert {"left_hip_flexion_deg", "right_knee_flexion_deg", "pelvic_obliquity_deg"} <= set(
+        key["angles_deg"]
+    )
     for e in key["gait"]["events"]:
         # first frame showing the new contact state (time_s is rounded to 0.1 ms)
         assert e["time_s"] * 30 - 0.01 <= e["frame"] < e["time_s"] * 30 + 1
@@ -138,12 +161,19 @@ def test_standing_neutral_angles_are_zero():
     m = generate_squat(make_subject(1.7, seed=1), seed=1, reps=1, valgus_rep=None, partial_rep=None)
     a = joint_angles(m.pose)
     i = 10  # lead-in: standing still
-    for k in ("left_hip_flexion_deg", "right_knee_flexion_deg", "trunk_lateral_lean_deg", "pelvic_obliquity_deg"):
+    for k in (
+        "left_hip_flexion_deg",
+        "right_knee_flexion_deg",
+        "trunk_lateral_lean_deg",
+        "pelvic_obliquity_deg",
+    ):
         assert abs(a[k][i]) < 8.0, k
 
 
 def test_rep_schedule_counts_and_faults():
-    m = generate_straight_leg_raise(make_subject(1.7, seed=2), seed=2, reps=6, bent_knee_rep=1, partial_rep=3)
+    m = generate_straight_leg_raise(
+        make_subject(1.7, seed=2), seed=2, reps=6, bent_knee_rep=1, partial_rep=3
+    )
     ex = m.truth["exercise"]
     assert ex["rep_count"] == 6
     assert ex["partial_reps"] == 1
@@ -162,8 +192,19 @@ def test_rep_schedule_counts_and_faults():
     assert all(e < s for e, s in zip(ends, starts[1:], strict=False))
 
 
-@pytest.mark.parametrize("task", ["squat", "sit_to_stand", "hip_abduction", "biceps_curl", "rom_hip_rotation",
-                                  "glute_bridge", "five_times_sit_to_stand", "single_leg_stance"])
+@pytest.mark.parametrize(
+    "task",
+    [
+        "squat",
+        "sit_to_stand",
+        "hip_abduction",
+        "biceps_curl",
+        "rom_hip_rotation",
+        "glute_bridge",
+        "five_times_sit_to_stand",
+        "single_leg_stance",
+    ],
+)
 def test_exercises_generate_and_are_deterministic(task):
     a = generate_exercise(task, seed=4)
     b = generate_exercise(task, seed=4)
@@ -176,7 +217,9 @@ def test_exercises_generate_and_are_deterministic(task):
 
 
 def test_squat_valgus_fault_size():
-    m = generate_squat(make_subject(1.75, seed=3), seed=3, reps=4, valgus_rep=1, valgus_deg=20.0, partial_rep=None)
+    m = generate_squat(
+        make_subject(1.75, seed=3), seed=3, reps=4, valgus_rep=1, valgus_deg=20.0, partial_rep=None
+    )
     f = next(x for x in m.truth["faults"] if x["kind"] == "knee_valgus")
     assert f["size_deg"] == 20.0
     assert f["rep_index"] == 1

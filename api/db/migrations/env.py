@@ -12,8 +12,10 @@ target_metadata = Base.metadata
 
 
 def run_migrations_offline() -> None:
+    from api.config import Settings
+
     context.configure(
-        url=config.get_main_option("sqlalchemy.url"),
+        url=config.get_main_option("sqlalchemy.url") or Settings().db_url,
         target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=True,
@@ -25,10 +27,12 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     engine = config.attributes.get("engine")
     if engine is None:
+        # Command-line alembic: the same database (and SQLite setup) the service would use.
+        from api.config import Settings
+        from api.db.session import make_engine
+
         url = config.get_main_option("sqlalchemy.url")
-        if not url:
-            raise RuntimeError("no database: pass an engine or set sqlalchemy.url")
-        engine = create_engine(url, poolclass=pool.NullPool)
+        engine = create_engine(url, poolclass=pool.NullPool) if url else make_engine(Settings())
     with engine.connect() as connection:
         context.configure(
             connection=connection,
