@@ -18,6 +18,7 @@ Sides in every result are the subject's own.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,6 +65,13 @@ def swap_legs(track: PoseTrack, frames: NDArray[np.bool_]) -> PoseTrack:
     )
 
 
+def _nanmean_rows(a: NDArray[np.float64], axis: int) -> NDArray[np.float64]:
+    """``nanmean`` that quietly gives NaN for all-NaN rows (frames with nobody in view)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(a, axis=axis)
+
+
 def detect_swap_frames(
     track: PoseTrack, *, jump_fraction: float = 0.15, cross_ratio: float = 0.5
 ) -> NDArray[np.bool_]:
@@ -80,12 +88,12 @@ def detect_swap_frames(
     xy = _image_points_px(track)
     left = xy[:, _leg_index("left", _COST_PARTS)]
     right = xy[:, _leg_index("right", _COST_PARTS)]
-    same = np.nanmean(
+    same = _nanmean_rows(
         np.linalg.norm(left[1:] - left[:-1], axis=2)
         + np.linalg.norm(right[1:] - right[:-1], axis=2),
         axis=1,
     )
-    cross = np.nanmean(
+    cross = _nanmean_rows(
         np.linalg.norm(left[1:] - right[:-1], axis=2)
         + np.linalg.norm(right[1:] - left[:-1], axis=2),
         axis=1,
@@ -133,8 +141,8 @@ def repair_side_swaps(
     assert repaired.image_xyz is not None
     facing = facing_sign_side_view(repaired)
     z = repaired.image_xyz[..., 2].astype(np.float64)
-    z_left = np.nanmean(z[:, _leg_index("left", ("hip", "knee", "ankle"))], axis=1)
-    z_right = np.nanmean(z[:, _leg_index("right", ("hip", "knee", "ankle"))], axis=1)
+    z_left = _nanmean_rows(z[:, _leg_index("left", ("hip", "knee", "ankle"))], axis=1)
+    z_right = _nanmean_rows(z[:, _leg_index("right", ("hip", "knee", "ankle"))], axis=1)
     # +1 where the depth agrees with the labels (the right side is near when facing right).
     agree = np.sign(z_left - z_right) * facing
     segment = np.cumsum(events)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 SCHEMA_VERSION = "1.0"
 
@@ -30,6 +30,22 @@ PATIENT_SAFETY_ADVICE = (
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def to_plain(value: Any) -> Any:
+    """Recursively turn numpy scalars and arrays into Python values (JSON-serialisable).
+
+    The free-form dictionaries of a result (test results, prescriptions, gait tables) are
+    filled by numeric code; without this a stray ``numpy.bool_`` makes the result fail to
+    serialise only when it is stored or sent.
+    """
+    if isinstance(value, dict):
+        return {str(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_plain(v) for v in value]
+    if hasattr(value, "tolist") and type(value).__module__ == "numpy":
+        return value.tolist()
+    return value
 
 
 class Interval(_Model):
@@ -167,6 +183,11 @@ class GaitResult(_Model):
         default_factory=dict, description="Per-step and per-stride tables."
     )
 
+    @field_validator("details", mode="before")
+    @classmethod
+    def _plain(cls, v: Any) -> Any:
+        return to_plain(v)
+
 
 class Rep(_Model):
     index: int
@@ -210,6 +231,11 @@ class ExerciseResult(_Model):
     test_result: dict[str, Any] | None = None
     patient_messages: list[str] = Field(default_factory=list)
     unavailable: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("prescription", "test_result", mode="before")
+    @classmethod
+    def _plain(cls, v: Any) -> Any:
+        return to_plain(v)
 
 
 class Processing(_Model):

@@ -522,6 +522,26 @@ def _process_jpeg(session: Any, ts_ms: float, jpeg: bytes) -> dict[str, Any] | N
     return session.process_frame(frame, ts_ms).to_dict()
 
 
+def _plain(value: Any) -> Any:
+    """JSON-ready copy: NumPy scalars inside free-form fields (``test_result``) become Python
+    numbers, non-finite floats ``None`` (the JSON column cannot store NaN portably)."""
+    import math
+
+    import numpy as np
+
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
 def _finish_and_save(
     app: Any, session: Any, grant: Ticket, started_at: Any, slot: _Slot
 ) -> dict[str, Any]:
@@ -554,7 +574,7 @@ def _finish_and_save(
         progress=1.0,
         attempts=1,
         track_path=rel,
-        result=result.model_dump(mode="json"),
+        result=_plain(result.model_dump()),
         started_at=started_at,
         finished_at=utcnow(),
     )

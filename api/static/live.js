@@ -156,9 +156,8 @@
     ws.onclose = () => {
       if (running) {
         setStatus("Connection lost. Your session so far has been saved if anything was counted.");
-        finish();
       }
-      stopLoop();
+      finish();
     };
   }
 
@@ -175,7 +174,8 @@
     el.holdLabel.textContent = data.hold_target_s ? "Hold (aim " + data.hold_target_s + " s)" : "Hold";
     el.count.textContent = "0";
     setStatus("Counting: " + data.name + ".");
-    el.stop.focus();
+    el.stop.focus({ preventScroll: true });
+    window.scrollTo(0, 0);  // the form is hidden now: show the advice, camera and count
     requestAnimationFrame(loop);
   }
 

@@ -210,7 +210,7 @@ def count_in_time(ctx: TestContext) -> dict[str, Any]:
         if bool(trace["inside"][i]) and not counted_here and trace["u"][i] >= 0.5:
             stands += 1
             halfway = True
-    complete = stop <= ctx.t[-1]
+    complete = bool(stop <= ctx.t[-1])
     if not complete:
         ctx.warnings.append(
             f"{d.id}: clip ends {ctx.t[-1] - start:.1f} s after the first rise; stands were "

@@ -8,6 +8,7 @@ the reason otherwise.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -24,7 +25,8 @@ from .conftest import auth
 from .servers import ROOT, Server
 
 pytestmark = pytest.mark.slow
-SAMPLES = ROOT / "sample_videos"
+# AVNMOTION_SAMPLE_VIDEOS points at another folder of clips with .json keys (e.g. single renders).
+SAMPLES = Path(os.environ.get("AVNMOTION_SAMPLE_VIDEOS", ROOT / "sample_videos"))
 
 
 def _sample_clips(tasks: list[str]) -> list[tuple[Path, str, str]]:

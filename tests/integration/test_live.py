@@ -704,3 +704,12 @@ def test_frames_are_size_checked_before_decoding() -> None:
     assert _jpeg_size(bytes(data)) == (20000, 20000) and MAX_FRAME_PIXELS < 20000 * 20000
     assert _decode(bytes(data)) is None
     assert _decode(b"not a jpeg") is None
+
+
+def test_saved_result_is_plain_json() -> None:
+    pytest.importorskip("fastapi")
+    from api.routes.live import _plain
+
+    data = _plain({"a": np.bool_(True), "b": [np.float64(1.5), float("nan")], "c": (1, "x")})
+    assert data == {"a": True, "b": [1.5, None], "c": [1, "x"]}
+    json.dumps(data, allow_nan=False)

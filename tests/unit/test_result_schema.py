@@ -53,3 +53,22 @@ def test_flags_reject_unknown_audience_and_extra_fields():
         Flag(code="x", source="s", message="m", audience="family")  # type: ignore[arg-type]
     with pytest.raises(ValidationError):
         AnalysisResult.model_validate({"avnmotion_version": "0", "task": "gait", "bogus": 1})
+
+
+def test_numpy_values_in_free_form_fields_serialise():
+    import numpy as np
+
+    from avnmotion.result import ExerciseResult, GaitResult
+
+    ex = ExerciseResult(
+        exercise_id="thirty_second_chair_stand",
+        rep_count=11,
+        test_result={"complete": np.bool_(True), "value": np.int64(11), "t": np.arange(2.0)},
+    )
+    assert json.loads(ex.model_dump_json())["test_result"] == {
+        "complete": True,
+        "value": 11,
+        "t": [0.0, 1.0],
+    }
+    gait = GaitResult(events=[], details={"steps": [{"n": np.float32(0.5)}]})
+    assert json.loads(gait.model_dump_json())["details"]["steps"][0]["n"] == 0.5
