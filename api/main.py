@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from api.config import Settings
 from api.db.migrate import upgrade
 from api.db.session import make_engine, make_sessionmaker
-from api.routes import analyses, health, patients, progress, users, visits
+from api.routes import analyses, health, live, patients, progress, users, visits
 from api.worker import JobRunner
 from avnmotion import __version__
 
@@ -127,6 +127,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = sessions
     app.state.runner = None
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + FORM_OVERHEAD_BYTES)
-    for module in (health, users, patients, visits, analyses, progress):
+    for module in (health, users, patients, visits, analyses, progress, live):
         app.include_router(module.router)
     return app

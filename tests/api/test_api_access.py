@@ -17,7 +17,12 @@ from api.config import Settings
 from .conftest import World, auth, npz_bytes, running_app, seed, upload, wait_done
 
 # Operations that do not touch patient records.
-PUBLIC_OR_SELF = {("GET", "/health"), ("GET", "/v1/me"), ("GET", "/v1/tasks")}
+PUBLIC_OR_SELF = {
+    ("GET", "/health"),
+    ("GET", "/v1/me"),
+    ("GET", "/v1/tasks"),
+    ("GET", "/v1/live/exercises"),
+}
 # Collections filtered by scope rather than addressed by id (tested separately below).
 COLLECTIONS = {("GET", "/v1/patients"), ("POST", "/v1/patients")}
 CLINICIAN_ONLY = {
@@ -51,6 +56,8 @@ def _requests(w: World, analysis_id: str, mp4: bytes) -> dict[tuple[str, str], d
             "data": {"task": "rom", "patient_id": w.p1},
             "files": {"file": ("c.npz", npz_bytes())},
         },
+        # A live-session ticket names the patient whose record the session is saved to.
+        ("POST", "/v1/live/sessions"): {"json": {"task": "squat", "patient_id": w.p1}},
     }
     return {(m, p.format(**ids)): dict(kw, template=p) for (m, p), kw in reqs.items()}
 

@@ -44,14 +44,10 @@ pytestmark = pytest.mark.slow
 
 
 def make_app() -> Any:
-    """App factory for the uvicorn subprocess (includes the live router if main does not)."""
+    """App factory for the uvicorn subprocess."""
     from api.main import create_app
-    from api.routes import live
 
-    app = create_app()
-    if not any(getattr(r, "path", "") == "/v1/live/ws" for r in app.routes):
-        app.include_router(live.router)
-    return app
+    return create_app()
 
 
 @dataclass

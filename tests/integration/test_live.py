@@ -513,7 +513,6 @@ def live_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     from api.cli import create_user
     from api.config import Settings
     from api.main import create_app
-    from api.routes import live as live_routes
 
     track = slr_track(15.0)
     delay = {"s": 0.0}
@@ -529,8 +528,6 @@ def live_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
         start_worker=False,
     )
     app = create_app(settings)
-    if not any(getattr(r, "path", "") == "/v1/live/ws" for r in app.routes):
-        app.include_router(live_routes.router)  # until the lead registers it in api.main
     with TestClient(app) as client:
         _, clinician = create_user(settings, name="Dr L", role="clinician", clinic="Live clinic")
         h = {"Authorization": f"Bearer {clinician}"}
