@@ -324,8 +324,8 @@ class PoseTrack:
             size = meta.get("frame_size_px")
             return cls(
                 timestamps_s=data["timestamps_s"],
-                image_xyz=data["image_xyz"] if "image_xyz" in data else None,
-                world_xyz=data["world_xyz"] if "world_xyz" in data else None,
+                image_xyz=data.get("image_xyz"),
+                world_xyz=data.get("world_xyz"),
                 visibility=data["visibility"],
                 presence=data["presence"],
                 frame_size_px=tuple(size) if size else None,  # type: ignore[arg-type]

@@ -18,9 +18,19 @@ Counting (offline and live alike)
    * it becomes a rep when ``u >= enter_frac`` (0.6),
    * it ends when ``u < leave_frac`` (0.3).
 
-   Excursions that never reached ``enter_frac`` are partial reps (reported, not counted); reps
-   whose start-to-end crossing time is below ``min_rep_s`` are rejected as too short. A rep that
-   starts more than ``rest_gap_s`` (8 s) after the previous rep ended opens a new set.
+   Reps whose start-to-end crossing time is below ``min_rep_s`` are rejected as too short. A
+   rep that starts more than ``rest_gap_s`` (8 s) after the previous rep ended opens a new set.
+4. Partial reps (reported, not counted) come from a second, more sensitive hysteresis on the
+   same ``u``: a *movement* starts when ``u >= motion_frac`` (0.15) and ends when
+   ``u < motion_leave_frac`` (0.07), i.e. back within 7% of the range from rest. A movement
+   that never reached ``enter_frac``, moved at least ``partial_min_frac`` (0.5) x
+   ``min_amplitude`` from rest and lasted ``min_rep_s`` is a partial rep. Every rep lies inside
+   one movement (``u >= partial_frac`` implies ``u >= motion_frac``), so partial reps and reps
+   never overlap. A rep-level excursion that did not reach ``enter_frac`` is also a partial rep
+   when its movement already holds a rep (the subject went back up without returning to
+   rest); otherwise its movement reports it. Shallow partial reps (a half-depth squat moves the
+   hips ~20% of a full squat's travel) are therefore found without lowering the thresholds
+   that count reps, which stay robust to a rest level that drifts between reps.
 
 The state machine is vectorised: frames where ``u >= partial_frac`` "set" and frames where
 ``u < leave_frac`` "reset" the state, and ``np.maximum.accumulate`` over the indices of set and
@@ -69,6 +79,21 @@ def _rank(pct: float, count: Any) -> Any:
     return np.round(pct / 100.0 * (np.asarray(count) - 1)).astype(np.intp)
 
 
+def _hysteresis(
+    set_mask: NDArray[np.bool_], reset_mask: NDArray[np.bool_], carried: bool
+) -> NDArray[np.bool_]:
+    """Per frame, whether a set/reset hysteresis is "on" (the most recent event wins).
+
+    ``carried`` says the state was on before the first frame (an open excursion).
+    """
+    idx = np.arange(set_mask.size)
+    last_set = np.maximum.accumulate(np.where(set_mask, idx, -2))
+    last_reset = np.maximum.accumulate(np.where(reset_mask, idx, -2))
+    if carried:
+        last_set = np.maximum(last_set, -1)  # the open excursion acts as a set at -1
+    return last_set > last_reset
+
+
 @dataclass(frozen=True)
 class CountParams:
     """Counting thresholds (see the module docstring); build with :meth:`from_spec`."""
@@ -84,6 +109,9 @@ class CountParams:
     lo_pct: float = 5.0
     hi_pct: float = 95.0
     cutoff_hz: float = 3.0
+    motion_frac: float = 0.15
+    motion_leave_frac: float = 0.07
+    partial_min_frac: float = 0.5
 
     def __post_init__(self) -> None:
         if not 0 < self.leave_frac < self.partial_frac <= self.enter_frac <= 1:
@@ -91,8 +119,16 @@ class CountParams:
                 "counting thresholds must satisfy 0 < leave < partial <= enter <= 1, got "
                 f"leave={self.leave_frac}, partial={self.partial_frac}, enter={self.enter_frac}"
             )
+        if not 0 < self.motion_leave_frac < self.motion_frac <= self.partial_frac:
+            raise AvnInputError(
+                "movement thresholds must satisfy 0 < motion_leave < motion <= partial, got "
+                f"motion_leave={self.motion_leave_frac}, motion={self.motion_frac}, "
+                f"partial={self.partial_frac}"
+            )
         if self.min_amplitude <= 0:
             raise AvnInputError("min_amplitude must be positive")
+        if self.partial_min_frac < 0:
+            raise AvnInputError("partial_min_frac must not be negative")
 
     @classmethod
     def from_spec(cls, spec: CountingSpec, drive: DriveSignal) -> CountParams:
@@ -108,6 +144,9 @@ class CountParams:
             lo_pct=spec.lo_pct,
             hi_pct=spec.hi_pct,
             cutoff_hz=spec.cutoff_hz,
+            motion_frac=spec.motion_frac,
+            motion_leave_frac=spec.motion_leave_frac,
+            partial_min_frac=spec.partial_min_frac,
         )
 
 
@@ -116,7 +155,8 @@ class RepEvent:
     """One completed excursion away from rest (indices are global frame indices).
 
     ``start``/``end`` are the threshold crossings of the causally filtered signal (``u``
-    crossing ``partial_frac`` upward and ``leave_frac`` downward); ``reach`` is the first frame
+    crossing ``partial_frac`` upward and ``leave_frac`` downward; for a partial rep found as a
+    movement, ``motion_frac`` and ``motion_leave_frac``); ``reach`` is the first frame
     at or beyond ``enter_frac`` (``None`` for a partial rep); ``peak`` the frame where the
     filtered signal is farthest from rest, ``peak_u`` the largest relative position reached.
     ``rest_value`` and ``span`` are the range at the start frame.
@@ -153,6 +193,22 @@ class _Open:
     peak_value: float = math.nan
     reach_index: int | None = None
     reach_s: float | None = None
+    in_rep_movement: bool = False  # its movement already held a rep when it started
+
+
+@dataclass
+class _OpenMotion:
+    """A movement (sensitive hysteresis, for partial reps) in progress."""
+
+    start_index: int
+    start_s: float
+    rest_value: float
+    span: float
+    peak_index: int = -1
+    peak_s: float = math.nan
+    peak_u: float = -math.inf
+    peak_value: float = math.nan
+    reached: bool = False
 
 
 @dataclass
@@ -220,6 +276,7 @@ class RepCounter:
         self._history: FloatArray | None = None
         self._n_seen = 0
         self._open: _Open | None = None
+        self._motion: _OpenMotion | None = None
         self._set_index = 0
         self._last_rep_end_s: float | None = None
         self.events: list[RepEvent] = []
@@ -328,21 +385,26 @@ class RepCounter:
         lo, hi = self._range(x)
         span = np.maximum(hi - lo, self._span_floor)
         rest = lo if p.rest_at == "low" else hi
-        sign = 1.0 if p.rest_at == "low" else -1.0
         u = (x - lo) / span if p.rest_at == "low" else (hi - x) / span
         m = x.size
         idx = np.arange(m)
+        reached = u >= p.enter_frac
         # Hysteresis, vectorised: the most recent set/reset frame decides the state.
         carried = self._open is not None
-        last_set = np.maximum.accumulate(np.where(u >= p.partial_frac, idx, -2))
-        last_reset = np.maximum.accumulate(np.where(u < p.leave_frac, idx, -2))
-        if carried:
-            last_set = np.maximum(last_set, -1)  # the open excursion acts as a set at -1
-        inside = last_set > last_reset
-        prev = np.concatenate([[carried], inside[:-1]])
-        starts = np.flatnonzero(inside & ~prev)
-        ends = np.flatnonzero(~inside & prev)
-        reached = u >= p.enter_frac
+        inside = _hysteresis(u >= p.partial_frac, u < p.leave_frac, carried)
+        # The sensitive movement hysteresis (partial reps), and whether the movement a frame
+        # belongs to has reached enter_frac by that frame.
+        m_carried = self._motion is not None
+        moving = _hysteresis(u >= p.motion_frac, u < p.motion_leave_frac, m_carried)
+        m_prev = np.concatenate([[m_carried], moving[:-1]])
+        run_start = np.maximum.accumulate(np.where(moving & ~m_prev, idx, -2))
+        last_reach = np.maximum.accumulate(np.where(reached, idx, -2))
+        if m_carried:
+            assert self._motion is not None
+            run_start = np.maximum(run_start, -1)
+            if self._motion.reached:
+                last_reach = np.maximum(last_reach, -1)
+        movement_had_rep = moving & (last_reach >= run_start)
         if self.trace is not None:
             self.trace.filtered.append(x)
             self.trace.lo.append(lo)
@@ -350,10 +412,59 @@ class RepCounter:
             self.trace.u.append(u)
             self.trace.inside.append(inside)
 
+        set_before = self._set_index
+        completed = self._excursions(t, x, u, rest, span, reached, inside, movement_had_rep, g0)
+        completed += self._movements(t, x, u, rest, span, reached, moving, g0)
+        completed.sort(key=lambda e: (e.end_index, e.start_index))
+        # Events other than reps belong to the set of the last rep that ended before them.
+        current = set_before
+        for i, e in enumerate(completed):
+            if e.kind == "rep":
+                current = e.set_index
+            elif e.set_index != current:
+                completed[i] = replace(e, set_index=current)
+        self.events.extend(completed)
+        return completed
+
+    def _track_peak(
+        self,
+        exc: _Open | _OpenMotion,
+        seg: slice,
+        t: FloatArray,
+        x: FloatArray,
+        u: FloatArray,
+        g0: int,
+    ) -> None:
+        sign = 1.0 if self.params.rest_at == "low" else -1.0
+        exc.peak_u = max(exc.peak_u, float(np.max(u[seg])))
+        k = seg.start + int(np.argmax(sign * x[seg]))
+        if math.isnan(exc.peak_value) or sign * x[k] > sign * exc.peak_value:
+            exc.peak_index = g0 + k
+            exc.peak_s = float(t[k])
+            exc.peak_value = float(x[k])
+
+    def _excursions(
+        self,
+        t: FloatArray,
+        x: FloatArray,
+        u: FloatArray,
+        rest: FloatArray,
+        span: FloatArray,
+        reached: NDArray[np.bool_],
+        inside: NDArray[np.bool_],
+        movement_had_rep: NDArray[np.bool_],
+        g0: int,
+    ) -> list[RepEvent]:
+        """Rep-level excursions completed in this chunk (loop over events, not frames)."""
+        m = x.size
+        carried = self._open is not None
+        prev = np.concatenate([[carried], inside[:-1]])
+        starts = np.flatnonzero(inside & ~prev)
+        ends = np.flatnonzero(~inside & prev)
         run_starts: list[int | None] = [None] if carried else []
         run_starts.extend(int(s) for s in starts)
         completed: list[RepEvent] = []
-        for i, a in enumerate(run_starts):  # loop over excursions (events), not frames
+        for i, a in enumerate(run_starts):
             b = int(ends[i]) if i < ends.size else m
             if a is None:
                 assert self._open is not None
@@ -365,33 +476,103 @@ class RepCounter:
                     start_s=float(t[a]),
                     rest_value=float(rest[a]),
                     span=float(span[a]),
+                    in_rep_movement=bool(movement_had_rep[a]),
                 )
                 seg_start = a
             if b > seg_start:
                 seg = slice(seg_start, b)
-                exc.peak_u = max(exc.peak_u, float(np.max(u[seg])))
-                k = seg_start + int(np.argmax(sign * x[seg]))
-                if math.isnan(exc.peak_value) or sign * x[k] > sign * exc.peak_value:
-                    exc.peak_index = g0 + k
-                    exc.peak_s = float(t[k])
-                    exc.peak_value = float(x[k])
+                self._track_peak(exc, seg, t, x, u, g0)
                 if exc.reach_index is None:
                     hits = np.flatnonzero(reached[seg])
                     if hits.size:
                         r = seg_start + int(hits[0])
                         exc.reach_index, exc.reach_s = g0 + r, float(t[r])
             if b < m:
-                completed.append(self._finish(exc, g0 + b, float(t[b])))
+                event = self._finish(exc, g0 + b, float(t[b]))
+                if event is not None:
+                    completed.append(event)
                 self._open = None
             else:
                 self._open = exc
-        self.events.extend(completed)
         return completed
 
-    def _finish(self, exc: _Open, end_index: int, end_s: float) -> RepEvent:
+    def _movements(
+        self,
+        t: FloatArray,
+        x: FloatArray,
+        u: FloatArray,
+        rest: FloatArray,
+        span: FloatArray,
+        reached: NDArray[np.bool_],
+        moving: NDArray[np.bool_],
+        g0: int,
+    ) -> list[RepEvent]:
+        """Partial reps found as movements that never reached ``enter_frac``."""
+        p = self.params
+        m = x.size
+        carried = self._motion is not None
+        prev = np.concatenate([[carried], moving[:-1]])
+        starts = np.flatnonzero(moving & ~prev)
+        ends = np.flatnonzero(~moving & prev)
+        run_starts: list[int | None] = [None] if carried else []
+        run_starts.extend(int(s) for s in starts)
+        completed: list[RepEvent] = []
+        for i, a in enumerate(run_starts):
+            b = int(ends[i]) if i < ends.size else m
+            if a is None:
+                assert self._motion is not None
+                mov = self._motion
+                seg_start = 0
+            else:
+                mov = _OpenMotion(
+                    start_index=g0 + a,
+                    start_s=float(t[a]),
+                    rest_value=float(rest[a]),
+                    span=float(span[a]),
+                )
+                seg_start = a
+            if b > seg_start:
+                seg = slice(seg_start, b)
+                self._track_peak(mov, seg, t, x, u, g0)
+                mov.reached = mov.reached or bool(np.any(reached[seg]))
+            if b < m:
+                self._motion = None
+                end_s = float(t[b])
+                size = abs(mov.peak_value - mov.rest_value)
+                if (
+                    not mov.reached
+                    and size >= p.partial_min_frac * p.min_amplitude
+                    and end_s - mov.start_s >= p.min_rep_s
+                ):
+                    completed.append(
+                        RepEvent(
+                            kind="partial",
+                            start_index=mov.start_index,
+                            start_s=mov.start_s,
+                            end_index=g0 + b,
+                            end_s=end_s,
+                            peak_index=mov.peak_index,
+                            peak_s=mov.peak_s,
+                            peak_u=mov.peak_u,
+                            peak_value=mov.peak_value,
+                            reach_index=None,
+                            reach_s=None,
+                            rest_value=mov.rest_value,
+                            span=mov.span,
+                            set_index=self._set_index,
+                            channel=self.channel,
+                        )
+                    )
+            else:
+                self._motion = mov
+        return completed
+
+    def _finish(self, exc: _Open, end_index: int, end_s: float) -> RepEvent | None:
         p = self.params
         kind: EventKind
         if exc.reach_index is None:
+            if not exc.in_rep_movement:
+                return None  # its movement reports it as a partial rep (if it is one)
             kind = "partial"
         elif end_s - exc.start_s < p.min_rep_s:
             kind = "short"

@@ -84,8 +84,10 @@ class CountingSpec:
 
     Levels are fractions of the robust range (``lo_pct``-``hi_pct`` percentiles over the last
     ``window_s`` seconds) measured from the rest end: an excursion starts at ``partial_frac``,
-    becomes a rep at ``enter_frac`` and ends below ``leave_frac``. Excursions that never reach
-    ``enter_frac`` are partial reps (reported, not counted).
+    becomes a rep at ``enter_frac`` and ends below ``leave_frac``. Partial reps (reported, not
+    counted) are movements from ``motion_frac`` back to below ``motion_leave_frac`` that never
+    reach ``enter_frac`` and move at least ``partial_min_frac`` x the drive's
+    ``min_amplitude``.
     """
 
     enter_frac: float = 0.6
@@ -97,6 +99,9 @@ class CountingSpec:
     lo_pct: float = 5.0
     hi_pct: float = 95.0
     cutoff_hz: float = 3.0
+    motion_frac: float = 0.15
+    motion_leave_frac: float = 0.07
+    partial_min_frac: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -464,13 +469,16 @@ _DEFINITIONS: tuple[ExerciseDefinition, ...] = (
         title="Leg press",
         kind="rep",
         measures="reps, knee flexion ROM per rep (depth), tempo; hip flexion for precautions",
+        # Rest between reps is with the knees bent (sled at its stops, or feet against the
+        # wall); a rep pushes out to extension (concentric) and returns. A short push is the
+        # partial rep.
         views=(
             ViewSpec(
                 "side",
                 DriveSignal(
                     "knee_flexion_deg",
                     "body",
-                    rest_at="low",
+                    rest_at="high",
                     concentric="decrease",
                     min_amplitude=20.0,
                 ),

@@ -282,12 +282,28 @@ def choose_sides(
     ``working_side`` wins (``"both"`` counts on the mean if the sides move together, else each
     side separately); otherwise the side with the larger robust range, unless the other side
     moved at least half as much — then both, on the mean when the sides move together
-    (correlation > 0.5: a bilateral movement) or separately (alternating sides).
+    (correlation > 0.5: a bilateral movement) or separately (alternating sides). A side seen
+    in fewer than ``MIN_COVERAGE_RATIO`` (0.75) x as many frames as the other (the far limb
+    in a side view, hidden and guessed by the pose model) does not take part in the choice.
     """
     r_left, r_right = robust_range(left), robust_range(right)
     together = _correlated(left, right)
     if working_side in ("left", "right"):
         return working_side, [working_side], None
+    n_left, n_right = (
+        int(np.count_nonzero(np.isfinite(left))),
+        int(np.count_nonzero(np.isfinite(right))),
+    )
+    seen = poorly_seen_side(n_left, n_right)
+    if working_side != "both" and seen is not None:
+        other = "right" if seen == "left" else "left"
+        pct = 100.0 * min(n_left, n_right) / max(n_left, n_right, 1)
+        return (
+            other,
+            [other],
+            f"the {seen} side was seen in {pct:.0f}% as many frames as the {other}: counted on "
+            f"the {other} side (pass the working side to override)",
+        )
     larger = "left" if r_left >= r_right else "right"
     big, small = max(r_left, r_right), min(r_left, r_right)
     if working_side != "both" and (big < min_amplitude or small < 0.5 * big):
@@ -299,6 +315,24 @@ def choose_sides(
         ["left", "right"],
         "both sides moved but not together: reps are counted on each side separately",
     )
+
+
+#: A side with fewer seen frames than this fraction of the other side's is "poorly seen".
+MIN_COVERAGE_RATIO = 0.75
+
+
+def poorly_seen_side(n_left: int, n_right: int) -> str | None:
+    """``"left"``/``"right"`` when that side's signal is finite in < 0.75 x the other's frames.
+
+    In a side view the far limb is hidden; the pose model guesses it with low visibility, so
+    most of its samples are gated, and the few that pass can swing widely (a guessed or
+    swapped leg) and would otherwise look like movement.
+    """
+    if n_left < MIN_COVERAGE_RATIO * n_right:
+        return "left"
+    if n_right < MIN_COVERAGE_RATIO * n_left:
+        return "right"
+    return None
 
 
 def _correlated(a: FloatArray, b: FloatArray) -> bool:

@@ -176,7 +176,9 @@ class PoseExtractor:
         """Release MediaPipe's graph (idempotent)."""
         landmarker = getattr(self, "_landmarker", None)
         if landmarker is not None:
-            landmarker.close()
+            # Tearing the graph down logs from C++ too (DestroyAccelerator lines).
+            with native_stderr_silenced():
+                landmarker.close()
             self._landmarker = None
 
     def __enter__(self) -> PoseExtractor:

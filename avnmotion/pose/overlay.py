@@ -9,6 +9,7 @@ count and order match the decoded source.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +123,7 @@ def write_annotated_video(
     video_path: str | Path,
     track: PoseTrack,
     out_path: str | Path,
-    readouts: dict[str, NDArray[np.floating[Any]]] | None = None,
+    readouts: Mapping[str, NDArray[np.floating[Any]]] | None = None,
     *,
     quality: int = 6,
 ) -> Path:

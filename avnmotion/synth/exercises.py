@@ -2,7 +2,9 @@
 
 Every generator returns a :class:`~avnmotion.synth.motion.Motion` whose ``truth`` holds::
 
-    exercise: {rep_count, partial_reps, sets, primary_angle, side, reps: [{index, set,
+    exercise: {rep_count (complete reps, as the analysis counts them), complete_reps,
+               partial_reps, attempts (complete + partial), sets, primary_angle, side,
+               reps: [{index, set,
                start_s, peak_s, end_s, peak_deg, partial}], holds: [{start_s, end_s,
                duration_s}]}
     faults:   [{kind, rep_index, size_deg, start_s, end_s}]
@@ -395,9 +397,11 @@ def _finish(
         "exercise": {
             "primary_angle": primary,
             "side": side,
-            "rep_count": len(rep_out),
+            # As the analysis reports it: complete reps are counted, partial reps are not.
+            "rep_count": len(rep_out) - partial,
             "complete_reps": len(rep_out) - partial,
             "partial_reps": partial,
+            "attempts": len(rep_out),
             "sets": n_sets,
             "reps": rep_out,
             "holds": hold_out,
@@ -1456,6 +1460,7 @@ def generate_rom_hip_rotation(
     m.truth["exercise"]["reps"] = rep_out
     m.truth["exercise"]["rep_count"] = len(rep_out)
     m.truth["exercise"]["complete_reps"] = len(rep_out)
+    m.truth["exercise"]["attempts"] = len(rep_out)
     m.truth["exercise"]["primary_angle"] = "hip_internal_rotation_deg"
     m.truth["exercise"]["side"] = "both"
     m.truth["test_result"] = res
@@ -1660,6 +1665,7 @@ def generate_rom_hip_flexion(
             "reps": reps_out,
             "rep_count": len(reps_out),
             "complete_reps": len(reps_out),
+            "attempts": len(reps_out),
             "primary_angle": "hip_flexion_deg",
             "side": "both",
         }
@@ -1949,6 +1955,7 @@ def generate_rom_hip_abduction(
             "reps": reps_out,
             "rep_count": len(reps_out),
             "complete_reps": len(reps_out),
+            "attempts": len(reps_out),
             "primary_angle": "hip_abduction_deg",
             "side": "both",
         }

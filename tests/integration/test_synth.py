@@ -51,10 +51,10 @@ def test_rendered_gait_is_detected_and_accurate(tmp_path):
     from avnmotion.synth.validate import compare_side_view
 
     spec = ClipSpec("val_gait_side", "gait", "side", 1, fps=30, kwargs={"n_passes": 2})
-    # ~3.5 s: the first straight pass
-    render_clip(spec, tmp_path, max_frames=105)
+    # ~7.4 s: two straight passes (right side near, then left side near) and the turn between
+    render_clip(spec, tmp_path)
     key = load_key(tmp_path / "val_gait_side.json")
-    assert key["n_frames"] == 105
+    assert key["n_frames"] == 222
     track = extract_track(tmp_path / "val_gait_side.mp4", model_path=model)
     motion = make_motion(spec.task, spec.view, spec.seed, **spec.kwargs)
     c = key["camera"]
@@ -64,7 +64,8 @@ def test_rendered_gait_is_detected_and_accurate(tmp_path):
     res = compare_side_view(track.image_xyz, key, motion, cam)
     print(json.dumps(res, indent=1))
     assert res["detected_fraction"] >= 0.95
-    assert res["n_compared"] >= 80
+    # straight-walking frames of both passes (the turn is left out of the angle comparison)
+    assert res["n_compared"] >= 120
     # MediaPipe swaps the legs in some side-view frames (crossing); the check uses the
     # better of swapped / unswapped labels per frame, as the analysis' own QA does
     assert res["near_hip_flexion_deg_rmse_best_of_swap"] <= 5.0

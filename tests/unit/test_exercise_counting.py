@@ -253,6 +253,23 @@ def test_side_choice():
     assert worked == "both" and channels == ["left", "right"] and note
 
 
+def test_side_choice_ignores_a_poorly_seen_far_side():
+    # The far leg of a side view: gated in 40% of frames, and what is left swings widely
+    # (a guessed leg). The well-seen side is counted, with a note; an explicit side wins.
+    x, _ = cosine_reps([60] * 5)
+    rng = np.random.default_rng(3)
+    far = rng.uniform(0.0, 70.0, x.size)
+    far[rng.random(x.size) < 0.4] = np.nan
+    worked, channels, note = choose_sides(far, x, 15, None)
+    assert (worked, channels) == ("right", ["right"])
+    assert note and "left side was seen in" in note
+    assert choose_sides(far, x, 15, "left")[:2] == ("left", ["left"])
+    # 80% coverage is not "poorly seen": the range rule decides as before
+    ok = x.copy()
+    ok[rng.random(x.size) < 0.2] = np.nan
+    assert choose_sides(ok, x, 15, None)[:2] == ("both", ["both"])
+
+
 def test_bad_thresholds_are_refused():
     with pytest.raises(AvnInputError):
         CountParams(enter_frac=0.3, leave_frac=0.5)

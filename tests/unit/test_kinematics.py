@@ -169,9 +169,7 @@ def test_supine_straight_leg_raise_sign_is_positive_either_way(head_at):
     rot = np.array([[0.0, -1.0], [1.0, 0.0]])
     mirror = 1.0 if head_at == "left" else -1.0
     centre = pts["left_hip"].copy()
-    lying = {
-        k: ((v - centre) @ rot.T) * [mirror, 1.0] + [0.0, 0.3] for k, v in pts.items()
-    }
+    lying = {k: ((v - centre) @ rot.T) * [mirror, 1.0] + [0.0, 0.3] for k, v in pts.items()}
     kin = compute_kinematics(to_image_track(lying), view="side")
     np.testing.assert_allclose(kin.angle("left_hip_flexion_deg"), lift, atol=0.1)
     np.testing.assert_allclose(kin.angle("right_knee_flexion_deg"), 0.0, atol=0.1)

@@ -175,7 +175,9 @@ def test_rep_schedule_counts_and_faults():
         make_subject(1.7, seed=2), seed=2, reps=6, bent_knee_rep=1, partial_rep=3
     )
     ex = m.truth["exercise"]
-    assert ex["rep_count"] == 6
+    # rep_count is what the analysis counts: complete reps only
+    assert ex["attempts"] == 6
+    assert ex["rep_count"] == ex["complete_reps"] == 5
     assert ex["partial_reps"] == 1
     assert [r["partial"] for r in ex["reps"]] == [False, False, False, True, False, False]
     full = [r["peak_deg"] for r in ex["reps"] if not r["partial"]]
@@ -210,7 +212,8 @@ def test_exercises_generate_and_are_deterministic(task):
     b = generate_exercise(task, seed=4)
     np.testing.assert_array_equal(a.pose.joints["right_knee"], b.pose.joints["right_knee"])
     ex = a.truth["exercise"]
-    assert ex["rep_count"] == len(ex["reps"])
+    assert ex["attempts"] == len(ex["reps"])
+    assert ex["rep_count"] == sum(not r.get("partial", False) for r in ex["reps"])
     # planted feet stay on the floor (no penetration beyond 2 cm for the moving foot)
     for side in ("left", "right"):
         assert foot_lowest_height(a.subject, a.pose, side).min() > -0.02
