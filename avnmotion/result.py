@@ -221,7 +221,10 @@ class ExerciseSet(_Model):
 
 class ExerciseResult(_Model):
     exercise_id: str
-    rep_count: int
+    rep_count: int = Field(
+        description="complete reps counted (partial reps are listed, not counted); for a hold "
+        "exercise, the number of holds"
+    )
     reps: list[Rep] = Field(default_factory=list)
     partial_reps: list[Rep] = Field(default_factory=list)
     sets: list[ExerciseSet] = Field(default_factory=list)

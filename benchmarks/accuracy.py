@@ -1,7 +1,10 @@
 """Accuracy against known answers.
 
-* Rep counting over the exercise sample clips: mean absolute error and off-by-one accuracy
-  (share of clips whose count is within one rep), as in Hsu et al. (2021).
+* Rep counting over the sample clips of counted exercises and timed tests that count stands:
+  mean absolute error and off-by-one accuracy (share of clips whose count is within one
+  rep), as in Hsu et al. (2021). Partial reps are not counted, in the keys as in the analysis.
+* Hold durations over the hold exercises' clips: holds paired in order, mean absolute error
+  of the durations (s); a missing or extra hold is counted in ``hold_count_errors``.
 * Angle RMSE against the rendered answer keys (hip flexion and knee flexion, side-view clips).
 * Gait event error on the public motion-capture trials (benchmarks/gait_mocap.py), when
   ``../shared/data/mocap`` is present.
@@ -14,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from avnmotion.exercises.registry import EXERCISES
 from avnmotion.kinematics import compute_kinematics
 from avnmotion.pipeline import analyze_track, condition_track, exercise_ids
 from benchmarks.common import sample_clips
@@ -43,17 +47,31 @@ def run() -> dict[str, Any]:
     ids = set(exercise_ids())
     rows = []
     errors = []
+    hold_errors: list[float] = []
+    hold_count_errors = 0
     hip_sq, knee_sq = [], []
     for video, key in clips:
         track = cached_track(video)
         row: dict[str, Any] = {"clip": video.name, "task": key.get("task"), "view": key.get("view")}
-        true_reps = (key.get("exercise") or {}).get("rep_count")
-        if key.get("task") in ids and true_reps is not None:
+        key_ex = key.get("exercise") or {}
+        true_reps = key_ex.get("rep_count")
+        definition = EXERCISES.get(str(key.get("task")))
+        counted = definition is not None and (
+            definition.kind == "rep" or (definition.kind == "timed_test" and key_ex.get("reps"))
+        )
+        if key.get("task") in ids and counted:
             res = analyze_track(track, key["task"])
             got = res.exercise.rep_count if res.exercise else None
             row.update({"reps_true": true_reps, "reps_counted": got})
-            if got is not None:
+            if got is not None and true_reps is not None:
                 errors.append(abs(got - true_reps))
+        elif definition is not None and definition.kind == "hold" and key_ex.get("holds"):
+            res = analyze_track(track, key["task"])
+            got_s = [h.duration_s for h in (res.exercise.holds if res.exercise else [])]
+            true_s = [float(h["duration_s"]) for h in key_ex["holds"]]
+            row.update({"holds_true_s": true_s, "holds_measured_s": [round(g, 2) for g in got_s]})
+            hold_errors += [abs(g - t) for g, t in zip(got_s, true_s, strict=False)]
+            hold_count_errors += abs(len(got_s) - len(true_s))
         if key.get("view") == "side":
             rm = angle_rmse(
                 track,
@@ -75,6 +93,9 @@ def run() -> dict[str, Any]:
         out["rep_count_obo"] = round(float(np.mean(np.asarray(errors) <= 1)), 3)
         out["rep_count_exact"] = round(float(np.mean(np.asarray(errors) == 0)), 3)
         out["rep_count_clips"] = len(errors)
+    if hold_errors or hold_count_errors:
+        out["hold_duration_mae_s"] = round(float(np.mean(hold_errors)), 3) if hold_errors else None
+        out["hold_count_errors"] = hold_count_errors
     if hip_sq:
         out["hip_flexion_rmse_deg"] = round(float(np.sqrt(np.mean(hip_sq))), 2)
     if knee_sq:

@@ -43,6 +43,10 @@ TABLE_KEYS: list[tuple[str, str]] = [
     ("gait_event_max_error_frames", "gait event worst error (frames)"),
     ("rep_count_mae", "rep count MAE (sample clips)"),
     ("rep_count_obo", "rep count off-by-one accuracy"),
+    ("rep_count_exact", "rep count exact (share of clips)"),
+    ("rep_count_clips", "clips with counted reps"),
+    ("hold_duration_mae_s", "hold duration MAE (s, hold exercises)"),
+    ("hold_count_errors", "holds missed or extra (hold exercises)"),
     ("hip_flexion_rmse_deg", "hip flexion RMSE vs answer keys (deg)"),
     ("knee_flexion_rmse_deg", "knee flexion RMSE vs answer keys (deg)"),
 ]

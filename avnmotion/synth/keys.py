@@ -5,7 +5,7 @@ Schema (``schema_version`` 1)::
     {
       "schema_version": 1,
       "clip": "gait_side_normal.mp4",
-      "task": "gait" | "squat" | ...,          # generator / programme name
+      "task": "gait" | "squat" | ...,          # the analysis task id (avnmotion analyze --task)
       "view": "side" | "front",
       "fps": 30, "n_frames": 600, "duration_s": 20.0,   # duration = n_frames / fps
       "frame_size_px": [960, 540],
@@ -108,6 +108,18 @@ def clip_angles(motion: Motion, fps: int) -> dict[str, list[float]]:
     return {k: [round(float(v), 2) + 0.0 for v in ang[k]] for k in names}
 
 
+#: Generators whose movement the analysis counts under another task id (a mini squat is a
+#: squat of smaller depth); the generator's own name stays in ``generator.name``.
+ANALYSIS_TASK = {"mini_squat": "squat"}
+
+
+def _analysis_kind(task: str) -> str | None:
+    from avnmotion.exercises.registry import EXERCISES
+
+    d = EXERCISES.get(task)
+    return None if d is None else d.kind
+
+
 def build_key(
     motion: Motion,
     *,
@@ -128,7 +140,7 @@ def build_key(
     key: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "clip": clip_name,
-        "task": motion.task,
+        "task": ANALYSIS_TASK.get(motion.task, motion.task),
         "view": view,
         "fps": int(fps),
         "n_frames": int(n),
@@ -162,6 +174,9 @@ def build_key(
     else:
         if "exercise" in truth:
             key["exercise"] = _r(truth["exercise"], 4)
+            if _analysis_kind(key["task"]) == "hold":
+                # The analysis' rep_count of a hold exercise is its number of holds.
+                key["exercise"]["rep_count"] = len(key["exercise"].get("holds") or [])
         key["faults"] = _r(truth.get("faults", []), 4)
         if "test_result" in truth:
             key["test_result"] = _r(truth["test_result"], 4)
