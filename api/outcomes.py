@@ -177,6 +177,8 @@ def _test_values(test: dict[str, Any]) -> Iterator[tuple[tuple[str, ...], str, f
 def measures_of(result: dict[str, Any]) -> list[Value]:
     """Progress measures in one stored AnalysisResult (JSON dict)."""
     task = result.get("task", "")
+    # Measured SEMs apply only to the camera view they were measured in.
+    view = (result.get("quality") or {}).get("view") or "unknown"
     out: list[Value] = []
     exercise = result.get("exercise") or {}
     test = exercise.get("test_result")
@@ -193,7 +195,7 @@ def measures_of(result: dict[str, Any]) -> list[Value]:
                     side=_side_of(path),
                     unit=unit,
                     value=value,
-                    sem=mdc.sem_for_test(task, key, unit),
+                    sem=mdc.sem_for_test_in_view(task, key, unit, view),
                 )
             )
     gait = result.get("gait")
@@ -209,7 +211,7 @@ def measures_of(result: dict[str, Any]) -> list[Value]:
                         None,
                         _unit(key) or "steps/min",
                         num,
-                        mdc.sem_for_gait(key),
+                        mdc.sem_for_gait_in_view(key, view),
                     )
                 )
         for side in ("left", "right"):
@@ -225,7 +227,7 @@ def measures_of(result: dict[str, Any]) -> list[Value]:
                             side,
                             _unit(key) or "",
                             num,
-                            mdc.sem_for_gait(key),
+                            mdc.sem_for_gait_in_view(key, view),
                         )
                     )
         for si in gait.get("symmetry") or []:
@@ -240,7 +242,7 @@ def measures_of(result: dict[str, Any]) -> list[Value]:
                         None,
                         "%",
                         num,
-                        mdc.sem_for_gait("symmetry_si_pct"),
+                        mdc.sem_for_gait_in_view(f"symmetry/{param}", view),
                     )
                 )
     return out

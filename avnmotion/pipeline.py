@@ -156,7 +156,11 @@ def condition_track(
     settings = settings or ConditioningSettings()
     jitter = sig.timing_jitter_ms(track.timestamps_s)
     resampled = not sig.is_even_grid(track.timestamps_s)
-    work = sig.resample_to_even_grid(track) if resampled else track
+    # A video track is analysed in the image plane: MediaPipe's world landmarks (hip angle
+    # errors of 15-80 deg on rendered clips) stay in the raw track and are not conditioned,
+    # which also keeps a long video's memory down (no filtered copies of them).
+    work = track.with_(world_xyz=None) if track.image_xyz is not None else track
+    work = sig.resample_to_even_grid(work) if resampled else work
     swaps, far_low = 0, None
     causal_work = work
     if not work.is_3d and summarise_view(detect_view_per_frame(work))[0] == "side":
@@ -180,8 +184,8 @@ def condition_track(
             n_filled = n // 3  # count landmark samples, not coordinates
         changes[name] = filled
         filtered_changes[name] = sig.lowpass_zero_phase(
-            filled, work.sampling_rate_hz, settings.cutoff_hz, settings.order
-        ).astype(np.float32)
+            filled, work.sampling_rate_hz, settings.cutoff_hz, settings.order, dtype=np.float32
+        )
     unfiltered = gated.with_(**changes)
     filtered = gated.with_(**filtered_changes)
     return ConditionedTrack(

@@ -72,6 +72,17 @@ def _prev_next_valid(valid: NDArray[np.bool_]) -> tuple[NDArray[np.intp], NDArra
     return prev, nxt
 
 
+#: Columns (landmark coordinates) processed together by :func:`fill_gaps` and
+#: :func:`lowpass_zero_phase`. Their index and weight temporaries are several times the size
+#: of the block, so whole-array processing of a 10-minute track would peak at ~20x the track;
+#: blocks bound the extra memory whatever the length (the columns are independent).
+COLUMN_BLOCK = 12
+
+
+def _column_blocks(n_cols: int) -> list[slice]:
+    return [slice(a, min(a + COLUMN_BLOCK, n_cols)) for a in range(0, n_cols, COLUMN_BLOCK)]
+
+
 def fill_gaps(x: FloatArray, max_gap_frames: int) -> tuple[FloatArray, int]:
     """Linearly interpolate interior NaN runs of at most ``max_gap_frames`` along axis 0.
 
@@ -82,21 +93,26 @@ def fill_gaps(x: FloatArray, max_gap_frames: int) -> tuple[FloatArray, int]:
     if x.shape[0] < 3 or max_gap_frames <= 0:
         return x.copy(), 0
     flat = x.reshape(x.shape[0], -1)
-    valid = np.isfinite(flat)
-    prev, nxt = _prev_next_valid(valid)
+    out = flat.copy()
     n = flat.shape[0]
-    gap_len = nxt - prev - 1
-    fillable = ~valid & (prev >= 0) & (nxt < n) & (gap_len <= max_gap_frames)
-    if not np.any(fillable):
-        return x.copy(), 0
-    cols = np.broadcast_to(np.arange(flat.shape[1]), flat.shape)
-    p = np.clip(prev, 0, n - 1)
-    q = np.clip(nxt, 0, n - 1)
     t = np.arange(n)[:, None]
-    w = np.where(fillable, (t - p) / np.maximum(q - p, 1), 0.0)
-    interp = flat[p, cols] * (1 - w) + flat[q, cols] * w
-    out = np.where(fillable, interp, flat).astype(x.dtype, copy=False)
-    return out.reshape(x.shape), int(np.count_nonzero(fillable))
+    n_filled = 0
+    for block in _column_blocks(flat.shape[1]):  # loop over column blocks, not frames
+        cols = flat[:, block]
+        valid = np.isfinite(cols)
+        prev, nxt = _prev_next_valid(valid)
+        gap_len = nxt - prev - 1
+        fillable = ~valid & (prev >= 0) & (nxt < n) & (gap_len <= max_gap_frames)
+        if not np.any(fillable):
+            continue
+        c = np.broadcast_to(np.arange(cols.shape[1]), cols.shape)
+        p = np.clip(prev, 0, n - 1)
+        q = np.clip(nxt, 0, n - 1)
+        w = np.where(fillable, (t - p) / np.maximum(q - p, 1), 0.0)
+        interp = cols[p, c] * (1 - w) + cols[q, c] * w
+        out[:, block] = np.where(fillable, interp, cols)
+        n_filled += int(np.count_nonzero(fillable))
+    return out.reshape(x.shape), n_filled
 
 
 def lowpass_zero_phase(
@@ -104,37 +120,42 @@ def lowpass_zero_phase(
     sampling_rate_hz: float,
     cutoff_hz: float = DEFAULT_CUTOFF_HZ,
     order: int = DEFAULT_ORDER,
+    *,
+    dtype: Any = np.float64,
 ) -> FloatArray:
     """Zero-phase Butterworth low-pass along axis 0 that leaves NaN samples NaN.
 
     NaN runs are bridged by linear interpolation (edges held) only for the purpose of
     filtering, then restored, so one missing sample does not wipe out a whole segment. The
-    effective order is doubled by the forward-backward pass (``sosfiltfilt``).
+    effective order is doubled by the forward-backward pass (``sosfiltfilt``). Filtering is
+    done in float64; ``dtype`` is the output's (float32 for tracks saves a full-size copy).
     """
-    x = np.asarray(x, dtype=np.float64)
+    x = np.asarray(x)
     nyq = 0.5 * sampling_rate_hz
     if cutoff_hz >= nyq:
-        return x.copy()  # nothing to remove below Nyquist; filtering would be ill-posed
+        return x.astype(dtype)  # nothing to remove below Nyquist; filtering would be ill-posed
     sos = sps.butter(order, cutoff_hz / nyq, btype="low", output="sos")
     flat = x.reshape(x.shape[0], -1)
-    valid = np.isfinite(flat)
-    out = np.full_like(flat, np.nan)
-    usable = valid.sum(axis=0) >= 2
-    if not np.any(usable):
-        return out.reshape(x.shape)
-    cols = flat[:, usable]
-    vmask = valid[:, usable]
-    prev, nxt = _prev_next_valid(vmask)
-    n = cols.shape[0]
-    c = np.broadcast_to(np.arange(cols.shape[1]), cols.shape)
-    p = np.where(prev >= 0, prev, nxt)  # hold the first valid value before the record starts
-    q = np.where(nxt < n, nxt, prev)
+    out = np.full(flat.shape, np.nan, dtype=dtype)
+    n = flat.shape[0]
     t = np.arange(n)[:, None]
-    w = np.where(q != p, (t - p) / np.where(q != p, q - p, 1), 0.0)
-    bridged = np.where(vmask, cols, cols[p, c] * (1 - w) + cols[q, c] * w)
     padlen = min(3 * (2 * len(sos) + 1), n - 1)
-    filtered = sps.sosfiltfilt(sos, bridged, axis=0, padlen=padlen)
-    out[:, usable] = np.where(vmask, filtered, np.nan)
+    for block in _column_blocks(flat.shape[1]):  # loop over column blocks, not frames
+        valid = np.isfinite(flat[:, block])
+        usable = valid.sum(axis=0) >= 2
+        if not np.any(usable):
+            continue
+        idx = np.arange(block.start, block.stop)[usable]
+        cols = flat[:, idx].astype(np.float64)
+        vmask = valid[:, usable]
+        prev, nxt = _prev_next_valid(vmask)
+        c = np.broadcast_to(np.arange(cols.shape[1]), cols.shape)
+        p = np.where(prev >= 0, prev, nxt)  # hold the first valid value before the start
+        q = np.where(nxt < n, nxt, prev)
+        w = np.where(q != p, (t - p) / np.where(q != p, q - p, 1), 0.0)
+        bridged = np.where(vmask, cols, cols[p, c] * (1 - w) + cols[q, c] * w)
+        filtered = sps.sosfiltfilt(sos, bridged, axis=0, padlen=padlen)
+        out[:, idx] = np.where(vmask, filtered, np.nan)
     return out.reshape(x.shape)
 
 

@@ -30,6 +30,8 @@ import datetime as dt
 import json
 import math
 import statistics
+import subprocess
+import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -51,6 +53,7 @@ METHOD = (
     "(benchmarks/mdc.py); replace with real test-retest data"
 )
 SIDES = ("left", "right")
+RENDER_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -102,15 +105,41 @@ def clip_name(setup: Setup, camera_seed: int) -> str:
 
 
 def render(setup: Setup, camera_seed: int, out_dir: Path) -> tuple[Path, dict[str, Any], float]:
-    """Render (or reuse) one repeat; returns video, answer key and render seconds."""
-    from avnmotion.synth.catalog import make_motion
-    from avnmotion.synth.keys import build_key, load_key, write_key
+    """Render (or reuse) one repeat; returns video, answer key and render seconds.
+
+    Each render runs in a child process: the software renderer (pyrender on EGL/llvmpipe)
+    now and then dies of native heap corruption, which must not take the whole run with it.
+    A failed child is retried up to ``RENDER_ATTEMPTS`` times."""
+    from avnmotion.synth.keys import load_key
 
     name = clip_name(setup, camera_seed)
     video, key_path = out_dir / f"{name}.mp4", out_dir / f"{name}.json"
     if video.exists() and key_path.exists():
         return video, load_key(key_path), 0.0
     t0 = time.perf_counter()
+    setup_name = next(n for n, s in SETUPS.items() if s == setup)
+    cmd = [sys.executable, "-m", "benchmarks.mdc", "--render-one", setup_name, str(camera_seed)]
+    cmd += ["--out", str(out_dir)]
+    for attempt in range(1, RENDER_ATTEMPTS + 1):
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+        if proc.returncode == 0 and video.exists() and key_path.exists():
+            return video, load_key(key_path), time.perf_counter() - t0
+        video.with_suffix(".tmp.mp4").unlink(missing_ok=True)
+        print(
+            f"{name}: render attempt {attempt} failed (rc {proc.returncode}): "
+            f"{(proc.stderr or '').strip()[-300:]}",
+            flush=True,
+        )
+    raise RuntimeError(f"rendering {name} failed {RENDER_ATTEMPTS} times")
+
+
+def render_inline(setup: Setup, camera_seed: int, out_dir: Path) -> None:
+    """Render one repeat in this process (the child of :func:`render`)."""
+    from avnmotion.synth.catalog import make_motion
+    from avnmotion.synth.keys import build_key, write_key
+
+    name = clip_name(setup, camera_seed)
+    video, key_path = out_dir / f"{name}.mp4", out_dir / f"{name}.json"
     motion = make_motion(setup.task, setup.view, setup.motion_seed, **setup.kwargs)
     cam = _camera(motion, setup, camera_seed)
     from avnmotion.synth.render import render_motion
@@ -129,7 +158,6 @@ def render(setup: Setup, camera_seed: int, out_dir: Path) -> tuple[Path, dict[st
     key["mdc_repeat"] = {"motion_seed": setup.motion_seed, "camera_seed": camera_seed}
     write_key(key, key_path)
     tmp.replace(video)
-    return video, key, time.perf_counter() - t0
 
 
 # -- measured vs true -----------------------------------------------------------------------
@@ -407,7 +435,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--k", type=int, default=5, help="repeat renders per test (default 5)")
     ap.add_argument("--only", nargs="*", choices=sorted(SETUPS), help="tests to (re)measure")
+    ap.add_argument(
+        "--render-one", nargs=2, metavar=("SETUP", "CAMERA_SEED"), help=argparse.SUPPRESS
+    )
+    ap.add_argument("--out", type=Path, default=WORK, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.render_one:  # child of render()
+        name, seed = args.render_one
+        render_inline(SETUPS[name], int(seed), args.out)
+        return 0
     res = run(args.k, args.only)
     print(write(res, merge=bool(args.only)))
     print(f"benchmarks/mdc.py: {res['wall_s']:.0f} s")

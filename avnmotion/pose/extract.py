@@ -265,35 +265,46 @@ def _bbox_area(landmarks: Any) -> float:
 
 
 class _RowBuffer:
-    """Growable per-frame storage (doubling), so long videos need no per-frame objects.
+    """Per-frame storage in fixed-size blocks, so long videos need no per-frame objects.
 
     Columns: image ``x, y, z``, ``visibility``, ``presence``, world ``x, y, z``. Frames
-    without a person keep NaN coordinates and zero scores.
+    without a person keep NaN coordinates and zero scores. Blocks (not a doubling array)
+    keep the peak near the data itself: growing never copies what is already stored.
     """
 
-    def __init__(self, capacity: int = 256) -> None:
+    BLOCK = 2048
+
+    def __init__(self) -> None:
         self.n = 0
         self.n_detected = 0
-        self.times_s = np.empty(capacity, dtype=np.float64)
-        self.data = self._blank(capacity)
-
-    @staticmethod
-    def _blank(capacity: int) -> NDArray[np.float32]:
-        data = np.full((capacity, N_LANDMARKS, 8), np.nan, dtype=np.float32)
-        data[..., 3:5] = 0.0
-        return data
+        self._times: list[NDArray[np.float64]] = []
+        self._blocks: list[NDArray[np.float32]] = []
 
     def append(self, time_s: float, pose: FramePose | None) -> None:
-        if self.n == self.times_s.shape[0]:
-            capacity = 2 * self.n
-            self.times_s = np.concatenate([self.times_s, np.empty(self.n, dtype=np.float64)])
-            self.data = np.concatenate([self.data, self._blank(capacity - self.n)])
-        self.times_s[self.n] = time_s
+        i = self.n % self.BLOCK
+        if i == 0:
+            block = np.full((self.BLOCK, N_LANDMARKS, 8), np.nan, dtype=np.float32)
+            block[..., 3:5] = 0.0
+            self._blocks.append(block)
+            self._times.append(np.empty(self.BLOCK, dtype=np.float64))
+        self._times[-1][i] = time_s
         if pose is not None:
-            self.data[self.n, :, 0:5] = pose.image
-            self.data[self.n, :, 5:8] = pose.world
+            self._blocks[-1][i, :, 0:5] = pose.image
+            self._blocks[-1][i, :, 5:8] = pose.world
             self.n_detected += 1
         self.n += 1
+
+    def columns(self, a: int, b: int) -> NDArray[np.float32]:
+        """Columns ``a:b`` of every stored frame, ``(n, 33, b - a)``, as one new array."""
+        out = np.empty((self.n, N_LANDMARKS, b - a), dtype=np.float32)
+        for k, block in enumerate(self._blocks):  # loop over blocks of frames
+            lo = k * self.BLOCK
+            hi = min(lo + self.BLOCK, self.n)
+            out[lo:hi] = block[: hi - lo, :, a:b]
+        return out
+
+    def times_s(self) -> NDArray[np.float64]:
+        return np.concatenate(self._times)[: self.n] if self._times else np.empty(0)
 
 
 def extract_track(
@@ -370,13 +381,12 @@ def extract_track(
     n_detected = rows.n_detected
     if n_detected == 0:
         raise AvnInputError(f"no person detected in any of {n} frames of {video_path.name}")
-    data = rows.data[:n]
-    image_xyz = np.ascontiguousarray(data[..., 0:3])
-    visibility = np.ascontiguousarray(data[..., 3])
-    presence = np.ascontiguousarray(data[..., 4])
-    world_xyz = np.ascontiguousarray(data[..., 5:8])
-    timestamps_s = rows.times_s[:n].copy()
-    del rows, data
+    image_xyz = rows.columns(0, 3)
+    visibility = rows.columns(3, 4)[..., 0]
+    presence = rows.columns(4, 5)[..., 0]
+    world_xyz = rows.columns(5, 8)
+    timestamps_s = rows.times_s()
+    del rows
     source: dict[str, Any] = {
         "kind": "video",
         "path": video_path.name,
