@@ -86,3 +86,47 @@ def test_gate_by_visibility_counts_samples():
     assert n == 2
     assert np.all(np.isnan(gated.image_xyz[1:3, 25]))
     assert np.all(np.isfinite(gated.image_xyz[0, 25]))
+
+
+def test_gap_fill_and_lowpass_treat_each_of_many_columns_on_its_own():
+    # 99 columns (a track's 33 x 3) are processed in column blocks: every column must come
+    # out exactly as if it were filtered alone, whatever block it falls in.
+    fs = 30.0
+    rng = np.random.default_rng(7)
+    x = np.cumsum(rng.normal(size=(400, 33, 3)), axis=0)
+    x[rng.random(x.shape) < 0.03] = np.nan
+    x[:, 20, 1] = np.nan  # a landmark never seen
+    x[100:150, 13, 2] = np.nan  # a gap longer than max_gap
+    filled, n_filled = sig.fill_gaps(x.astype(np.float32), max_gap_frames=5)
+    low = sig.lowpass_zero_phase(filled, fs, cutoff_hz=6.0, dtype=np.float32)
+    assert filled.dtype == low.dtype == np.float32 and low.shape == x.shape
+    total = 0
+    for j in range(33):
+        for k in range(3):
+            col = x[:, j, k : k + 1].astype(np.float32)
+            f1, n1 = sig.fill_gaps(col, max_gap_frames=5)
+            total += n1
+            np.testing.assert_array_equal(filled[:, j, k], f1[:, 0])
+            l1 = sig.lowpass_zero_phase(f1, fs, cutoff_hz=6.0)
+            np.testing.assert_array_equal(low[:, j, k], l1[:, 0].astype(np.float32))
+    assert n_filled == total > 0
+    assert np.all(np.isnan(low[:, 20, 1])) and np.all(np.isnan(low[100:150, 13, 2]))
+
+
+def test_video_tracks_are_conditioned_in_the_image_plane_only():
+    from avnmotion.pipeline import condition_track
+    from tests.builders import walking_angles
+
+    ang = walking_angles(120)
+    track = to_image_track(sagittal_points(120, ang["hip"], ang["knee"]))
+    world = np.zeros(track.image_xyz.shape, dtype=np.float32)  # type: ignore[union-attr]
+    video = track.with_(world_xyz=world)
+    cond = condition_track(video)
+    # MediaPipe's world landmarks stay in the raw track, untouched; no conditioned copies.
+    assert cond.raw.world_xyz is world
+    assert cond.filtered.world_xyz is None and cond.unfiltered.world_xyz is None
+    assert cond.causal.world_xyz is None
+    assert cond.filtered.image_xyz is not None and cond.filtered.image_xyz.dtype == np.float32
+    # the image-plane result is the same as for the track without world landmarks
+    plain = condition_track(track)
+    np.testing.assert_array_equal(cond.filtered.image_xyz, plain.filtered.image_xyz)
