@@ -94,6 +94,20 @@ def _hysteresis(
     return last_set > last_reset
 
 
+def _chunk_runs(on: NDArray[np.bool_], carried: bool) -> list[tuple[int | None, int]]:
+    """The "on" runs of a hysteresis state within one chunk, as ``(start, end)`` pairs.
+
+    ``start`` is ``None`` for a run carried over from the previous chunk; ``end`` is the
+    chunk length for a run still open at its end (loop over the result: events, not frames).
+    """
+    prev = np.concatenate([[carried], on[:-1]])
+    starts = np.flatnonzero(on & ~prev)
+    ends = np.flatnonzero(~on & prev)
+    run_starts: list[int | None] = [None] if carried else []
+    run_starts.extend(int(s) for s in starts)
+    return [(a, int(ends[i]) if i < ends.size else on.size) for i, a in enumerate(run_starts)]
+
+
 @dataclass(frozen=True)
 class CountParams:
     """Counting thresholds (see the module docstring); build with :meth:`from_spec`."""
@@ -457,15 +471,8 @@ class RepCounter:
     ) -> list[RepEvent]:
         """Rep-level excursions completed in this chunk (loop over events, not frames)."""
         m = x.size
-        carried = self._open is not None
-        prev = np.concatenate([[carried], inside[:-1]])
-        starts = np.flatnonzero(inside & ~prev)
-        ends = np.flatnonzero(~inside & prev)
-        run_starts: list[int | None] = [None] if carried else []
-        run_starts.extend(int(s) for s in starts)
         completed: list[RepEvent] = []
-        for i, a in enumerate(run_starts):
-            b = int(ends[i]) if i < ends.size else m
+        for a, b in _chunk_runs(inside, self._open is not None):
             if a is None:
                 assert self._open is not None
                 exc = self._open
@@ -510,15 +517,8 @@ class RepCounter:
         """Partial reps found as movements that never reached ``enter_frac``."""
         p = self.params
         m = x.size
-        carried = self._motion is not None
-        prev = np.concatenate([[carried], moving[:-1]])
-        starts = np.flatnonzero(moving & ~prev)
-        ends = np.flatnonzero(~moving & prev)
-        run_starts: list[int | None] = [None] if carried else []
-        run_starts.extend(int(s) for s in starts)
         completed: list[RepEvent] = []
-        for i, a in enumerate(run_starts):
-            b = int(ends[i]) if i < ends.size else m
+        for a, b in _chunk_runs(moving, self._motion is not None):
             if a is None:
                 assert self._motion is not None
                 mov = self._motion
