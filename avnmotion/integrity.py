@@ -11,7 +11,11 @@ Two cues repair this, both over whole arrays:
 2. **Near/far.** Facing image-right, the subject's right side is nearer the camera (and the
    left when facing image-left). MediaPipe's relative depth ``z`` is smaller for nearer
    landmarks, so within each segment between swap frames the labels are flipped when the
-   depth consistently says the "right" leg is the far one.
+   depth consistently says the "right" leg is the far one. MediaPipe's depth follows its
+   own labels, so this cue undoes a wrong continuity event (whose parity would otherwise
+   last until the next event) but cannot see MediaPipe's own swaps at leg crossing, which
+   last 1-5 frames at 30 fps: segments of at least 0.2 s vote, and a shorter one (a brief
+   swap and its undo) takes the decision of the voting segment before it.
 
 Sides in every result are the subject's own.
 """
@@ -152,8 +156,18 @@ def repair_side_swaps(
     counts = np.bincount(segment[valid], minlength=n_seg)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_vote = votes / counts
-    min_frames = max(3, round(0.3 * repaired.sampling_rate_hz))
-    flip_segment = (mean_vote <= -min_vote) & (counts >= min_frames)
+    min_frames = max(3, round(0.2 * repaired.sampling_rate_hz))
+    decided = counts >= min_frames
+    flip_segment = (mean_vote <= -min_vote) & decided
+    # A segment too short to vote on (a brief swap and its undo) is labelled relative to its
+    # neighbours by the continuity cue, so it takes the decision of the nearest segment
+    # before it that could vote (after it, at the start of the track).
+    if np.any(decided) and not np.all(decided):
+        idx = np.arange(n_seg)
+        prev = np.maximum.accumulate(np.where(decided, idx, -1))
+        nxt = np.minimum.accumulate(np.where(decided, idx, n_seg)[::-1])[::-1]
+        source = np.where(prev >= 0, prev, nxt)
+        flip_segment = flip_segment[source]
     flip = flip_segment[segment]
     if np.any(flip):
         repaired = swap_legs(repaired, flip)

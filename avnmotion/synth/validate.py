@@ -127,3 +127,42 @@ def compare_side_view(
         out[f"near_{joint}_rmse_best_of_swap"] = float(np.sqrt(np.mean(bn**2)))
         out[f"far_{joint}_rmse_best_of_swap"] = float(np.sqrt(np.mean(bf**2)))
     return out
+
+
+def compare_pipeline_side_view(
+    track: Any,
+    key: dict[str, Any],
+    motion: Motion,
+    camera: Any,
+) -> dict[str, Any]:
+    """Hip / knee flexion RMSE (deg) of the analysis' own angles vs the key, side view.
+
+    The angles are what a user gets: :func:`avnmotion.pipeline.condition_track` (swap
+    repair, gating, gap fill, zero-phase low-pass) then
+    :func:`avnmotion.kinematics.compute_kinematics` in the side view, no oracle labels.
+    Straight-walking frames only; ``near`` is the leg facing the camera, ``far`` the one
+    behind it (mostly hidden, reported for completeness). Bias = mean(estimate - truth).
+    """
+    from avnmotion.kinematics import compute_kinematics
+    from avnmotion.pipeline import condition_track
+
+    fps = int(key["fps"])
+    n = min(int(key["n_frames"]), track.n_frames)
+    facing = facing_sign(motion, camera, fps, n)
+    mask = np.ones(n, dtype=bool)
+    if motion.heading is not None:
+        psi = motion.heading[motion.frame_indices(fps)][:n]
+        mask &= np.abs(np.sin(psi)) < np.sin(np.deg2rad(5.0))
+    kin = compute_kinematics(condition_track(track).filtered, view="side")
+    near_right = facing > 0
+    out: dict[str, Any] = {"n_compared": int(mask.sum())}
+    for joint in ("hip_flexion_deg", "knee_flexion_deg"):
+        est = {s: kin.angles_deg[f"{s}_{joint}"][:n] for s in SIDES}
+        tru = {s: np.asarray(key["angles_deg"][f"{s}_{joint}"][:n], float) for s in SIDES}
+        for which, right in (("near", near_right), ("far", ~near_right)):
+            e = np.where(right, est["right"] - tru["right"], est["left"] - tru["left"])[mask]
+            ok = np.isfinite(e)
+            out[f"{which}_{joint}_rmse"] = float(np.sqrt(np.mean(e[ok] ** 2)))
+            out[f"{which}_{joint}_bias"] = float(np.mean(e[ok]))
+            out[f"{which}_{joint}_n"] = int(ok.sum())
+    return out

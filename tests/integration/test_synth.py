@@ -2,7 +2,8 @@
 
 * ``test_rendered_gait_is_detected_and_accurate`` renders a short side-view walking clip
   (EGL software rendering), runs MediaPipe pose extraction and compares the landmarks'
-  2D angles with the answer key (marks: render, slow).
+  2D angles with the answer key, and the analysis' own filtered angles on the near leg
+  (marks: render, slow).
 * ``test_committed_samples_match_their_keys`` checks every clip in ``sample_videos/``
   against its key (frame count, fps, duration) with OpenCV; it needs no renderer.
 """
@@ -48,7 +49,7 @@ def test_rendered_gait_is_detected_and_accurate(tmp_path):
     from avnmotion.synth.catalog import ClipSpec, make_motion, render_clip
     from avnmotion.synth.keys import load_key
     from avnmotion.synth.render import CameraSpec
-    from avnmotion.synth.validate import compare_side_view
+    from avnmotion.synth.validate import compare_pipeline_side_view, compare_side_view
 
     spec = ClipSpec("val_gait_side", "gait", "side", 1, fps=30, kwargs={"n_passes": 2})
     # 3.5 s: the first straight pass (frames 0-67) and the start of the turn
@@ -71,6 +72,16 @@ def test_rendered_gait_is_detected_and_accurate(tmp_path):
     assert res["near_hip_flexion_deg_rmse_best_of_swap"] <= 5.0
     assert res["hip_flexion_deg_rmse_both_best_of_swap"] <= 6.5
     assert res["near_knee_flexion_deg_rmse_best_of_swap"] <= 8.0
+    # What a user gets: the analysis' own filtered angles (swap repair, no oracle labels),
+    # the leg facing the camera. Hip meets the foundation's 5 deg. Knee: 5.7-7.5 deg over
+    # renders that differ only in the software rasteriser's last bits (a crossing-leg
+    # glitch of MediaPipe that its own smoothing drags over 5 frames), so the 7 deg goal is
+    # not met reliably; 8 deg guards against regressions (issue 2 stays open on this).
+    out = compare_pipeline_side_view(track, key, motion, cam)
+    print(json.dumps(out, indent=1))
+    assert out["near_hip_flexion_deg_n"] >= 60
+    assert out["near_hip_flexion_deg_rmse"] <= 5.0
+    assert out["near_knee_flexion_deg_rmse"] <= 8.0
 
 
 def _sample_pairs() -> list[Path]:

@@ -41,3 +41,18 @@ def test_clean_track_is_untouched():
     assert report.swaps_fixed == 0
     np.testing.assert_array_equal(fixed.image_xyz, tr.image_xyz)
     assert report.far_side_low_confidence_pct == 0.0
+
+
+def test_short_segment_between_swaps_follows_its_neighbours():
+    # The whole clip is mislabelled except for 4 frames (MediaPipe's labels right by chance):
+    # continuity sees two jumps, and the 4-frame segment between them is too short for the
+    # depth vote; it must take the decision of the segment before it, not stay as it is.
+    tr, ang = _walk()
+    gap = np.abs(ang["hip"]["left"] - ang["hip"]["right"])
+    start = int(np.argmax(gap[40:80])) + 40  # legs well apart, so the jumps are seen
+    wrong = np.ones(N, dtype=bool)
+    wrong[start : start + 4] = False
+    bad = swap_legs(tr, wrong)
+    fixed, report = repair_side_swaps(bad)
+    np.testing.assert_allclose(fixed.image_xyz, tr.image_xyz, atol=1e-6)
+    assert report.frames_relabelled == N - 4
