@@ -156,7 +156,9 @@ def default_camera(
     psi = float(np.mean(motion.heading)) if motion.heading is not None else 0.0
     f = heading_vec(psi)
     right = np.cross(f, [0.0, 1.0, 0.0])
-    side_sign = float(motion.params.get("camera_side", 1.0))
+    # A side view films the working side, as a therapist would (the far leg is hidden).
+    working_left = str(motion.params.get("side", "right")) == "left"
+    side_sign = float(motion.params.get("camera_side", -1.0 if working_left else 1.0))
     direction = side_sign * right if view == "side" else f
     ext = float(np.max(hi - lo))
     d = max(d, 0.5 * ext / np.tan(np.deg2rad(yfov) / 2) * 1.1)
