@@ -350,15 +350,12 @@ def _project_3d(track: PoseTrack, axis_x: FloatArray, axis_y: FloatArray) -> Poi
 
 
 # -- view detection -------------------------------------------------------------------------
-def detect_view_per_frame(track: PoseTrack) -> NDArray[np.str_]:
-    """Per-frame camera view from apparent shoulder and hip widths relative to torso length.
+def width_ratio_per_frame(track: PoseTrack) -> FloatArray:
+    """Mean of the apparent shoulder and hip widths over the torso length, per frame.
 
-    In a front view the hip line is ~0.65 and the shoulder line ~0.8 of the hip-shoulder
-    distance; in a side view both shrink towards 0. Mean ratio > 0.45: front; < 0.25: side;
-    otherwise oblique; no pose: unknown.
+    About 0.7 when the body faces the camera (hip line ~0.65, shoulder line ~0.8 of the
+    hip-shoulder distance), towards 0 side-on; NaN without a pose.
     """
-    if track.is_3d:
-        return np.full(track.n_frames, "3d")
     xy = _image_points_px(track)
     i = LANDMARK_INDEX
     sh = xy[:, i["left_shoulder"]] - xy[:, i["right_shoulder"]]
@@ -368,7 +365,20 @@ def detect_view_per_frame(track: PoseTrack) -> NDArray[np.str_]:
     )
     torso_len = np.linalg.norm(torso, axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = 0.5 * (np.linalg.norm(sh, axis=1) + np.linalg.norm(hp, axis=1)) / torso_len
+        ratio: FloatArray = (
+            0.5 * (np.linalg.norm(sh, axis=1) + np.linalg.norm(hp, axis=1)) / torso_len
+        )
+    return ratio
+
+
+def detect_view_per_frame(track: PoseTrack) -> NDArray[np.str_]:
+    """Per-frame camera view from apparent shoulder and hip widths relative to torso length
+    (:func:`width_ratio_per_frame`): > 0.45 front; < 0.25 side; otherwise oblique; no pose:
+    unknown.
+    """
+    if track.is_3d:
+        return np.full(track.n_frames, "3d")
+    ratio = width_ratio_per_frame(track)
     view = np.where(ratio > 0.45, "front", np.where(ratio < 0.25, "side", "oblique"))
     return np.where(np.isfinite(ratio), view, "unknown")
 

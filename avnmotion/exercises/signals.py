@@ -298,12 +298,19 @@ def choose_sides(
     if working_side != "both" and seen is not None:
         other = "right" if seen == "left" else "left"
         pct = 100.0 * min(n_left, n_right) / max(n_left, n_right, 1)
-        return (
-            other,
-            [other],
+        note = (
             f"the {seen} side was seen in {pct:.0f}% as many frames as the {other}: counted on "
-            f"the {other} side (pass the working side to override)",
+            f"the {other} side (pass the working side to override)"
         )
+        r_other = r_right if other == "right" else r_left
+        if r_other < min_amplitude:
+            # Nothing moved on the side we can see: the working limb may be the hidden one.
+            note += (
+                f"; the {other} side did not move ({r_other:.0f} deg, less than "
+                f"{min_amplitude:.0f}): if the {seen} side worked, it was hidden from the "
+                f"camera and its reps could not be counted; film the working side"
+            )
+        return other, [other], note
     larger = "left" if r_left >= r_right else "right"
     big, small = max(r_left, r_right), min(r_left, r_right)
     if working_side != "both" and (big < min_amplitude or small < 0.5 * big):

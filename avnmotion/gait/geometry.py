@@ -20,8 +20,12 @@ per pass as the 25th percentile of the feet's forward velocities, which falls in
 stance cluster (feet are on the ground about 60 % of the time).
 
 The record is split into **passes**: stretches of steady walking direction. In 3-D a pass
-ends where the smoothed heading turns faster than ``turn_rate_deg_s``; in a side view it ends
-where the facing sign flips (a frame window around the flip is excluded as the turn). A new
+ends where the smoothed heading turns faster than ``turn_rate_deg_s``; in a video it ends
+where the facing (side) or left (front) sign flips. A window of ``turn_margin_s`` around the
+flip is excluded as the turn, and so is every run of frames seen from the other view that
+reaches a flip, with the same margin (mid-turn a walker filmed from the side faces the
+camera; on the rendered walkway clips this removed 236 of 725 pass frames, 214 of them
+mid-turn, and brought cadence from -3.2 % to -0.8 % of the truth). A new
 pass whose heading differs by more than 90 deg from the previous one is a direction change.
 """
 
@@ -36,6 +40,7 @@ from numpy.typing import NDArray
 from avnmotion.kinematics import (
     Kinematics,
     _image_points_px,
+    detect_view_per_frame,
     facing_sign_side_view,
     left_sign_front_view,
 )
@@ -376,7 +381,11 @@ def _coordinates_video(
     velocity["pelvis"] = np.stack(
         [vp[:, 0] * sign if mode == "side" else nan, vp[:, 1], nan], axis=1
     )
-    # Passes: runs of constant sign, minus a margin around each flip (the turn).
+    # Passes: runs of constant sign, minus a margin around each flip (the turn). A turn
+    # seen from the other view (mid-turn the walker faces the camera in a side view, or shows
+    # a side in a front view: up to 40 % of a walkway clip) is left out as a whole, with the
+    # margin: each run of other-view frames that reaches a flip. Other-view frames away from
+    # a flip (perspective at the edges of a wide view) stay in their pass.
     steady = np.isfinite(sign) & np.isfinite(pelvis[:, 0])
     flips = np.flatnonzero(np.diff(np.nan_to_num(sign)) != 0) + 1
     flips = flips[(sign[flips - 1] != 0) & np.isfinite(sign[flips - 1]) & np.isfinite(sign[flips])]
@@ -384,6 +393,10 @@ def _coordinates_video(
     idx = np.arange(t.size)
     for f in flips:
         steady &= np.abs(idx - f) > margin
+    other = "front" if mode == "side" else "side"
+    for a, b in runs(detect_view_per_frame(track) == other):  # loop over turns
+        if np.any((flips >= a - margin) & (flips <= b + margin)):
+            steady[max(0, a - margin) : b + margin] = False
     pass_id = np.full(t.size, -1, dtype=np.intp)
     for k, (a, b) in enumerate(runs(steady)):
         pass_id[a:b] = k

@@ -141,6 +141,24 @@ class GaitParameters:
         return sum(1 for s in self.strides if s.complete)
 
 
+#: Stance share of the gait cycle (%) outside which a stride is not plausible walking (a
+#: missed or spurious event): normal walking is about 60 %, slow pathological gait up to 80 %
+#: (Perry & Burnfield 2010).
+STANCE_PCT_RANGE: tuple[float, float] = (35.0, 90.0)
+
+
+def _plausible(s: Stride) -> bool:
+    ph = s.phases()
+    pct = ph.get("stance_pct_cycle")
+    single = ph.get("single_support_time_s")
+    return (
+        pct is not None
+        and STANCE_PCT_RANGE[0] <= pct <= STANCE_PCT_RANGE[1]
+        and single is not None
+        and single > 0
+    )
+
+
 def build_strides(events: list[DetectedEvent], max_stride_time_s: float = 3.0) -> list[Stride]:
     """Strides per side from sorted events (complete when the cycle's events are all there)."""
     strides: list[Stride] = []
@@ -314,6 +332,15 @@ def compute_parameters(
     """
     notes: list[str] = []
     strides = build_strides(events, max_stride_time_s)
+    implausible = [s for s in strides if s.complete and not _plausible(s)]
+    for s in implausible:
+        s.complete = False
+    if implausible:
+        times = ", ".join(f"{s.side} at {s.start_s:.2f} s" for s in implausible)
+        notes.append(
+            f"{len(implausible)} stride(s) left out of the phase summaries: stance outside "
+            f"{STANCE_PCT_RANGE[0]:.0f}-{STANCE_PCT_RANGE[1]:.0f} % of the cycle ({times})"
+        )
     steps = build_steps(events, coords, max_step_time_s=max_stride_time_s / 2)
     leg = coords.leg_length
     if coords.units == "m":

@@ -268,6 +268,19 @@ def test_side_choice_ignores_a_poorly_seen_far_side():
     ok = x.copy()
     ok[rng.random(x.size) < 0.2] = np.nan
     assert choose_sides(ok, x, 15, None)[:2] == ("both", ["both"])
+    assert "did not move" not in note
+
+
+def test_side_choice_says_when_the_seen_side_did_not_move():
+    # The working leg is the hidden far leg: the seen leg stands still, so a count of 0
+    # would look like "no exercise done"; the note says the working leg may be hidden.
+    x, _ = cosine_reps([60] * 5)
+    hidden = x.copy()
+    hidden[np.random.default_rng(4).random(x.size) < 0.6] = np.nan
+    still = np.full(x.size, 3.0) + 0.5 * np.sin(np.arange(x.size) / 7.0)
+    worked, channels, note = choose_sides(hidden, still, 15, None)
+    assert (worked, channels) == ("right", ["right"])
+    assert note and "the right side did not move" in note and "film the working side" in note
 
 
 def test_bad_thresholds_are_refused():

@@ -144,3 +144,23 @@ def test_front_view_uses_foot_stillness() -> None:
     found = np.array([m.error_s for m in matches if m.error_s is not None])
     assert found.size >= 0.8 * len(matches)
     assert np.mean(np.abs(found)) <= 0.020
+
+
+def test_frames_facing_the_camera_mid_turn_are_not_in_a_pass() -> None:
+    # Side view of a walk with standing turns: mid-turn the walker faces the camera (a front
+    # view of the body); those frames and a margin around them belong to no pass, so no
+    # stride or step is measured from a body seen front-on.
+    from avnmotion.gait.geometry import gait_coordinates
+    from avnmotion.kinematics import detect_view_per_frame
+
+    track, _ = synthetic_walk(fs=FS, strides_per_pass=(3, 3), turn_s=1.5)
+    src = condition_track(project_to_camera(track, view_axis=np.array([0.0, 0, -1])))
+    view = detect_view_per_frame(src)
+    front = np.flatnonzero(view == "front")
+    assert front.size > 5  # the turn is seen front-on for a while
+    coords = gait_coordinates(src, compute_kinematics(src))
+    margin = round(0.3 * FS)
+    for k in front:
+        lo, hi = max(0, k - margin), k + margin + 1
+        assert np.all(coords.pass_id[lo:hi] == -1)
+    assert coords.pass_id.max() == 1  # the two passes are still there

@@ -152,3 +152,38 @@ def test_front_view_step_width_in_leg_lengths() -> None:
     assert np.median(widths) == pytest.approx(0.18 / leg, rel=0.2)
     assert res.left is not None and res.left.step_length_m is None
     assert res.left.step_width_m == pytest.approx(0.18 / leg * 0.491 * 1.70, rel=0.2)
+
+
+def test_implausible_stride_is_left_out_of_the_phase_summaries() -> None:
+    # A stride whose events are in cycle order but give a stance of 10 % of the cycle (a
+    # spurious foot off) is not walking: it is left out of the phase summaries, with a note.
+    from avnmotion.gait.geometry import gait_coordinates
+    from avnmotion.gait.parameters import compute_parameters
+
+    def ev(side: str, kind: str, t: float) -> DetectedEvent:
+        return DetectedEvent(side, kind, t, 0.3, t, True, 0)  # type: ignore[arg-type]
+
+    events = [
+        ev("left", "foot_strike", 0.0),
+        ev("right", "foot_off", 0.1),
+        ev("right", "foot_strike", 0.5),
+        ev("left", "foot_off", 0.6),  # plausible: stance 60 %
+        ev("left", "foot_strike", 1.0),
+        ev("right", "foot_off", 1.03),
+        ev("right", "foot_strike", 1.06),
+        ev("left", "foot_off", 1.1),  # stance 10 % of the cycle
+        ev("left", "foot_strike", 2.0),
+    ]
+    track, _ = synthetic_walk(fs=60.0, strides_per_pass=(3,))
+    coords = gait_coordinates(condition_track(track))
+    params = compute_parameters(events, coords)
+    left = [s for s in params.strides if s.side == "left"]
+    assert [s.complete for s in left] == [True, False]
+    assert params.summaries["left"].stance_time_s == pytest.approx(0.6)
+    # the right stride 0.5 -> 1.06 s then has a stance of 95 % (foot off at 1.03 s): also out
+    right = [s for s in params.strides if s.side == "right"]
+    assert [s.complete for s in right] == [False]
+    note = "stride(s) left out of the phase summaries"
+    assert any(
+        f"2 {note}" in n and "right at 0.50 s" in n and "left at 1.00 s" in n for n in params.notes
+    )
