@@ -25,8 +25,11 @@ gait speed             mean stride length (sum of two consecutive step lengths) 
 =====================  ====================================================================
 
 A complete stride has exactly one event of each kind between its two strikes, all in the same
-walking pass; only complete strides give the phase durations. Steps need both strikes in the
-same pass and a step time below ``max_step_time_s``.
+walking pass; only complete strides give the phase durations. A complete stride whose stance
+is outside 35-90 % of its cycle or whose single support is not positive (a spurious or
+missed event that still fits the order) is not plausible walking: it is left out of the
+phase summaries and named in ``notes``. Steps need both strikes in the same pass and a step
+time below ``max_step_time_s``.
 
 Units. 3-D tracks give metres. Video gives pixels, converted to metres only when the subject's
 height is known: the extended hip-to-ankle distance in pixels (90th percentile over frames)
