@@ -52,7 +52,7 @@ from avnmotion.exercises.registry import (
     ViewSpec,
     get_definition,
 )
-from avnmotion.exercises.signals import choose_sides, get_signal
+from avnmotion.exercises.signals import choose_sides, get_signal, hidden_working_side
 from avnmotion.kinematics import Kinematics
 from avnmotion.protocol import PatientProtocol
 from avnmotion.result import ExerciseResult, ExerciseSet, Flag, Hold, Rep
@@ -168,6 +168,7 @@ class CountingPlan:
     worked: str
     channels: list[str]
     notes: list[str] = field(default_factory=list)
+    hidden_side: str | None = None  # the side that may have worked unseen (no count)
 
 
 def counting_values(
@@ -222,7 +223,8 @@ def counting_plan(
         left, right = _side_choice_signals(left, right, kin_counting.timestamps_s)
         worked, channels, note = choose_sides(left, right, drive.min_amplitude, working_side)
         notes = [f"{d.id}: {note}"] if note else []
-        return CountingPlan(d, spec, drive, params, worked, channels, notes)
+        hidden = hidden_working_side(left, right, drive.min_amplitude, working_side)
+        return CountingPlan(d, spec, drive, params, worked, channels, notes, hidden)
     _, reason = get_signal(drive.name, "both", kin_counting, track_counting, causal=True)
     if reason:
         return f"{d.id}: {drive.name} unavailable: {reason}"
@@ -314,6 +316,12 @@ def analyze_exercise(
         return finish(ExerciseResult(exercise_id=d.id, rep_count=0, unavailable=unavailable))
     drive = plan.drive
     warnings += plan.notes
+    if plan.hidden_side is not None:
+        unavailable["rep_count"] = (
+            f"the {plan.worked} side did not move and the {plan.hidden_side} side was hidden "
+            f"from the camera: its reps could not be counted (rep_count 0 is not a count); "
+            f"film the working side or pass the working side"
+        )
     if plan.view_spec.note:
         unavailable["view_note"] = plan.view_spec.note
     if not drive.is_angle:

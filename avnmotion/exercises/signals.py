@@ -302,9 +302,8 @@ def choose_sides(
             f"the {seen} side was seen in {pct:.0f}% as many frames as the {other}: counted on "
             f"the {other} side (pass the working side to override)"
         )
-        r_other = r_right if other == "right" else r_left
-        if r_other < min_amplitude:
-            # Nothing moved on the side we can see: the working limb may be the hidden one.
+        if hidden_working_side(left, right, min_amplitude, working_side) is not None:
+            r_other = r_right if other == "right" else r_left
             note += (
                 f"; the {other} side did not move ({r_other:.0f} deg, less than "
                 f"{min_amplitude:.0f}): if the {seen} side worked, it was hidden from the "
@@ -322,6 +321,26 @@ def choose_sides(
         ["left", "right"],
         "both sides moved but not together: reps are counted on each side separately",
     )
+
+
+def hidden_working_side(
+    left: FloatArray, right: FloatArray, min_amplitude: float, working_side: str | None
+) -> str | None:
+    """The side that may have worked unseen: poorly seen while the seen side did not move.
+
+    ``None`` when a working side is given, both sides are seen, or the seen side moved at
+    least ``min_amplitude`` (robust range). Then no rep count can be given for the exercise:
+    the working limb was hidden from the camera.
+    """
+    if working_side is not None:
+        return None
+    n_left = int(np.count_nonzero(np.isfinite(left)))
+    n_right = int(np.count_nonzero(np.isfinite(right)))
+    seen = poorly_seen_side(n_left, n_right)
+    if seen is None:
+        return None
+    other_signal = right if seen == "left" else left
+    return seen if robust_range(other_signal) < min_amplitude else None
 
 
 #: A side with fewer seen frames than this fraction of the other side's is "poorly seen".

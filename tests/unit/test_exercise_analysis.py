@@ -381,3 +381,27 @@ def test_through_the_pipeline():
     assert result.exercise.rep_count == 5
     assert result.exercise.prescription["reps_pct_of_target"] == 100.0
     assert all(abs(r.rom_deg - 70) < 5 for r in result.exercise.reps)
+
+
+def test_hidden_working_leg_gives_no_count_but_says_why():
+    # Side view, the working (left) leg is the far one: hidden in 60 % of frames, while the
+    # seen right leg stands still. 0 reps would read as "not done": the count is unavailable.
+    knee, _ = cosine_reps([80] * 5)
+    n = knee.size
+    hidden = knee + _noise(n, 2.0, 1)
+    hidden[np.random.default_rng(2).random(n) < 0.6] = np.nan
+    angles = {
+        "left_knee_flexion_deg": hidden,
+        "right_knee_flexion_deg": 3.0 + _noise(n, 1.0, 3),
+        "left_hip_flexion_deg": _noise(n, 1.0, 4),
+        "right_hip_flexion_deg": _noise(n, 1.0, 5),
+        "trunk_forward_lean_deg": -90 + _noise(n, 1.0, 6),
+    }
+    kin = make_kin(n, "side", **angles)
+    ex, _, warnings = analyze_exercise(blank_track(n), kin, kin, "hamstring_curl")
+    assert ex.rep_count == 0
+    assert "hidden from the camera" in ex.unavailable["rep_count"]
+    assert any("film the working side" in w for w in warnings)
+    # the same clip with the working side named counts the left leg
+    named, _, _ = analyze_exercise(blank_track(n), kin, kin, "hamstring_curl", working_side="left")
+    assert "rep_count" not in named.unavailable and named.rep_count == 5
