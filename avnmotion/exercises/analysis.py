@@ -320,7 +320,7 @@ def analyze_exercise(
         unavailable["rep_count"] = (
             f"the {plan.worked} side did not move and the {plan.hidden_side} side was hidden "
             f"from the camera: its reps could not be counted (rep_count 0 is not a count); "
-            f"film the working side or pass the working side"
+            f"film the working side, or name it (--working-side)"
         )
     if plan.view_spec.note:
         unavailable["view_note"] = plan.view_spec.note
