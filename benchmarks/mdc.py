@@ -322,7 +322,14 @@ def markdown(summary: dict[str, Any], meta: dict[str, Any]) -> str:
         "# Measurement error and MDC95 (synthetic lower bound)",
         "",
         f"Measured {meta['measured_at']} with `python -m benchmarks.mdc` ({meta['wall_s']:.0f} s, "
-        f"{meta['machine']['cores']} cores, shared). One synthetic subject per test, one fixed "
+        f"{meta['machine']['cores']} cores, shared)"
+        + (
+            f", re-measuring only {', '.join(meta['remeasured'])}; the other rows were measured "
+            f"{meta['others_measured_at']}"
+            if meta.get("remeasured")
+            else ""
+        )
+        + ". One synthetic subject per test, one fixed "
         f"movement rendered {meta['k']} times with varied camera placement (height, distance, "
         f"azimuth +-{AZIMUTH_JITTER_DEG:g} deg); errors against each clip's answer key. "
         "SEM = SD of (measured - true), pooled within side; MDC95 = 1.96 x sqrt(2) x SEM. "
@@ -419,6 +426,11 @@ def write(res: dict[str, Any], merge: bool) -> str:
     if merge and raw_path.exists():
         old_raw = json.loads(raw_path.read_text(encoding="utf-8"))
         tasks = {c["task"] for c in res["clips"]}
+        # say which rows this run measured and when the others were
+        meta["remeasured"] = sorted(tasks)
+        meta["others_measured_at"] = old_raw.get("meta", {}).get(
+            "others_measured_at", old_raw.get("meta", {}).get("measured_at")
+        )
         raw["clips"] = [c for c in old_raw["clips"] if c["task"] not in tasks] + raw["clips"]
         raw["values"] = [
             v for v in old_raw["values"] if v["measure"].split("/")[0] not in tasks
