@@ -14,15 +14,15 @@ import pytest
 from avnmotion.synth.catalog import ClipSpec
 
 VARIANTS = [
-    # front view, counted from the vertical travel of the hips; one partial rep
+    # front view, counted from the vertical travel of the hips; the last rep partial
     ClipSpec(
         "variant_squat",
         "squat",
         "front",
         101,
-        kwargs={"reps": 3, "valgus_rep": None, "partial_rep": 1},
+        kwargs={"reps": 3, "valgus_rep": None, "partial_rep": 2},
     ),
-    # the LEFT leg works, so the camera films the left side
+    # the LEFT leg works, so the camera films the left side; the middle rep partial
     ClipSpec(
         "variant_hamstring_left",
         "hamstring_curl",
@@ -36,7 +36,7 @@ VARIANTS = [
         "biceps_curl",
         "side",
         104,
-        kwargs={"reps": 3, "jerky_reps": (), "partial_rep": None},
+        kwargs={"reps": 2, "jerky_reps": (), "partial_rep": None},
     ),
 ]
 
