@@ -69,7 +69,10 @@ def test_rendered_gait_is_detected_and_accurate(tmp_path):
     assert res["n_compared"] >= 60
     # MediaPipe swaps the legs in some side-view frames (crossing); the check uses the
     # better of swapped / unswapped labels per frame, as the analysis' own QA does
-    assert res["near_hip_flexion_deg_rmse_best_of_swap"] <= 5.0
+    # raw landmarks: 4.45-5.10 deg over renders that differ only in the rasteriser's last
+    # bits, so this is a guard above that spread; the 5 deg limit is checked below on the
+    # analysis' own angles
+    assert res["near_hip_flexion_deg_rmse_best_of_swap"] <= 6.0
     assert res["hip_flexion_deg_rmse_both_best_of_swap"] <= 6.5
     assert res["near_knee_flexion_deg_rmse_best_of_swap"] <= 8.0
     # What a user gets: the analysis' own filtered angles (swap repair, no oracle labels),
