@@ -116,10 +116,12 @@ def test_invalid_arguments() -> None:
         analyze_gait(track, kin, height_m=175)
 
 
-def test_strides_need_all_cycle_events_to_be_complete() -> None:
-    def ev(side: str, kind: str, t: float) -> DetectedEvent:
-        return DetectedEvent(side, kind, t, 0.3, t, True, 0)  # type: ignore[arg-type]
+def ev(side: str, kind: str, t: float) -> DetectedEvent:
+    """An accepted event at ``t`` in pass 0 (for stride-building tests)."""
+    return DetectedEvent(side, kind, t, 0.3, t, True, 0)  # type: ignore[arg-type]
 
+
+def test_strides_need_all_cycle_events_to_be_complete() -> None:
     events = [
         ev("left", "foot_strike", 0.0),
         ev("right", "foot_off", 0.1),
@@ -159,9 +161,6 @@ def test_implausible_stride_is_left_out_of_the_phase_summaries() -> None:
     # spurious foot off) is not walking: it is left out of the phase summaries, with a note.
     from avnmotion.gait.geometry import gait_coordinates
     from avnmotion.gait.parameters import compute_parameters
-
-    def ev(side: str, kind: str, t: float) -> DetectedEvent:
-        return DetectedEvent(side, kind, t, 0.3, t, True, 0)  # type: ignore[arg-type]
 
     events = [
         ev("left", "foot_strike", 0.0),
