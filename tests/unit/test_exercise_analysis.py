@@ -238,6 +238,21 @@ def test_rom_hip_abduction_test_result():
     assert tr["normative_reference"][0]["rows"][0]["value"] == 42.0
 
 
+def test_other_leg_following_a_rep_is_not_a_partial_rep():
+    # Right leg 2 reps, then left leg 2 reps; the resting leg follows each rep by 4 deg (the
+    # pelvis tilting), and the left leg makes one real partial rep (16 of 35 deg) on its own.
+    timing = {"up_s": 2.0, "top_s": 1.0, "down_s": 2.0, "rest_s": 1.5}
+    right, truth = cosine_reps([35, 35, 4, 4, 0], **timing)
+    left, _ = cosine_reps([4, 4, 35, 35, 16], **timing)
+    n = right.size
+    track = to_track(front_points(n, abduction={"left": left, "right": right}), noise_px=1.0)
+    res, _, warnings = _run(track, "rom_hip_abduction")
+    assert [r.side for r in res.reps] == ["right", "right", "left", "left"]
+    assert [r.side for r in res.partial_reps] == ["left"]
+    assert abs(res.partial_reps[0].start_s - truth[4][0]) < 0.6
+    assert any("4 small movement(s) of one limb during reps of the other" in w for w in warnings)
+
+
 def test_lateral_raise_counts_from_the_front():
     abd, _ = cosine_reps([85] * 8, up_s=1.0, top_s=0.2, down_s=1.0, rest_s=0.5)
     track = to_track(front_points(abd.size, shoulder_abd=abd), noise_px=1.0)
