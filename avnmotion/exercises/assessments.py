@@ -23,6 +23,22 @@ FloatArray = NDArray[np.float64]
 
 SUSTAIN_S = 0.25
 FOOT_LIFT_STANCE = 0.05
+#: Foot off and foot down of a single-leg stance: where the lifted foot's height leaves (or
+#: returns to) its own level with both feet down by this share of the lift, and by at least
+#: ``FOOT_LIFT_ONSET_NOISE`` robust standard deviations of that level (1.4826 MAD; 0.0013 leg
+#: lengths, about 1 mm, on the rendered clip) and ``FOOT_LIFT_ONSET_MIN`` leg lengths.
+FOOT_LIFT_ONSET_FRAC = 0.15
+FOOT_LIFT_ONSET_NOISE = 4.0
+FOOT_LIFT_ONSET_MIN = 0.002
+#: Window either side of a stance in which the both-feet-down level is measured.
+FOOT_LIFT_BASELINE_S = 1.0
+#: Sit-to-stand tests start at the onset of trunk flexion, the first movement of a
+#: sit-to-stand (Schenkman et al. 1990; the "go" command is not visible): where the trunk's
+#: forward lean leaves its seated level by this share of its peak lean in the first rep, and
+#: by at least ``STS_TRUNK_MIN_DEG``. The knee or hip signal alone starts 0.4 s late on the
+#: rendered clips (the trunk moves first).
+STS_TRUNK_ONSET_FRAC = 0.1
+STS_TRUNK_MIN_DEG = 2.0
 AGE_NOTE = "patient age and sex are not recorded: compare with the matching row"
 
 
@@ -148,6 +164,32 @@ def rom_rotation(ctx: TestContext) -> dict[str, Any]:
     return out
 
 
+def sts_start(ctx: TestContext, start_s: float, first_end_s: float) -> tuple[float, bool]:
+    """Start of a series of sit-to-stands, from the trunk when the view shows it.
+
+    ``start_s``/``first_end_s`` bound the first rep on the counted signal; with the trunk's
+    forward lean available (side view) the start moves back to the onset of trunk flexion
+    (:data:`STS_TRUNK_ONSET_FRAC`). Returns ``(start_s, from_trunk)``.
+    """
+    name = "trunk_forward_lean_deg"
+    if name not in ctx.kin.angles_deg or not ctx.kin.available(name):
+        return start_s, False
+    lean = np.asarray(ctx.kin.angles_deg[name], dtype=np.float64)
+    inside = (ctx.t >= start_s) & (ctx.t <= first_end_s)
+    if not np.any(np.isfinite(lean[inside])):
+        return start_s, False
+    new_start, _, refined = extend_to_rest_level(
+        ctx.t,
+        lean,
+        start_s,
+        first_end_s,
+        reference=float(np.nanmax(lean[inside])),
+        frac=STS_TRUNK_ONSET_FRAC,
+        min_margin=STS_TRUNK_MIN_DEG,
+    )
+    return (new_start, True) if refined and new_start < start_s else (start_s, False)
+
+
 def five_times(ctx: TestContext) -> dict[str, Any]:
     d = ctx.definition
     assert d.test is not None
@@ -163,6 +205,8 @@ def five_times(ctx: TestContext) -> dict[str, Any]:
         return out
     first, last = reps[0], reps[n_wanted - 1]
     start = first[1].start_s if first[1] else first[0].start_s
+    start, from_trunk = sts_start(ctx, start, first[1].end_s if first[1] else first[0].end_s)
+    # the end: the counted signal back at its seated level (buttocks on the chair)
     end_sit = last[1].end_s if last[1] else last[0].end_s
     top = last[1].top_start_index if last[1] else None
     end_stand = float(ctx.t[top]) if top is not None else last[0].reach_s
@@ -173,6 +217,11 @@ def five_times(ctx: TestContext) -> dict[str, Any]:
             "time_to_fifth_sit_s": round(end_sit - start, 2),
             "time_to_fifth_stand_s": None if end_stand is None else round(end_stand - start, 2),
             "start_s": round(start, 3),
+            "end_s": round(end_sit, 3),
+            "timed_from": (
+                "onset of trunk flexion before the first rise" if from_trunk else "the first rise"
+            )
+            + " to the fifth sit (the counted signal back at its seated level)",
         }
     )
     if len(reps) > n_wanted:
@@ -190,6 +239,8 @@ def count_in_time(ctx: TestContext) -> dict[str, Any]:
         ctx.warnings.append(f"{d.id}: no stand detected")
         return out
     start = reps[0][1].start_s if reps[0][1] else reps[0][0].start_s
+    first_end = reps[0][1].end_s if reps[0][1] else reps[0][0].end_s
+    start, from_trunk = sts_start(ctx, start, first_end)
     stop = start + d.test.duration_s
 
     def reached_by(e: Any, shape: RepShape | None) -> float:
@@ -222,6 +273,9 @@ def count_in_time(ctx: TestContext) -> dict[str, Any]:
             "complete": complete,
             "start_s": round(start, 3),
             "window_s": d.test.duration_s,
+            "timed_from": "onset of trunk flexion before the first rise"
+            if from_trunk
+            else "the first rise on the counted signal",
             "last_stand_counted_halfway": halfway,
         }
     )
@@ -250,6 +304,81 @@ def excursion_time(ctx: TestContext) -> dict[str, Any]:
     return out
 
 
+def extend_to_rest_level(
+    t: FloatArray,
+    y: FloatArray,
+    start_s: float,
+    end_s: float,
+    *,
+    reference: float,
+    frac: float,
+    min_margin: float,
+    noise_k: float = 4.0,
+    window_s: float = 1.0,
+) -> tuple[float, float, bool]:
+    """Move the ends of a movement outward to where ``y`` leaves (returns to) its rest level.
+
+    The rest level before the start (after the end) is the median of ``y`` over ``window_s``
+    there; the movement has left it where ``y`` exceeds ``rest + margin``, with
+    ``margin = max(frac x (reference - rest), noise_k x sd, min_margin)`` (``sd`` the robust
+    standard deviation, 1.4826 MAD, of the same window). The start moves back to the first
+    frame of the last run above that level before it, the end forward to the first frame at
+    or below it, within ``window_s``. Returns ``(start_s, end_s, refined)``; an end with no
+    rest window stays put.
+    """
+    i0 = int(np.searchsorted(t, start_s))
+    i1 = min(int(np.searchsorted(t, end_s)), t.size - 1)
+    win = max(2, round(window_s / float(np.median(np.diff(t)))))
+    refined = False
+
+    def level(rest: FloatArray) -> float | None:
+        if rest.size == 0 or not np.any(np.isfinite(rest)):
+            return None
+        base = float(np.nanmedian(rest))
+        sd = 1.4826 * float(np.nanmedian(np.abs(rest - base)))
+        return base + max(frac * (reference - base), noise_k * sd, min_margin)
+
+    lo = max(0, i0 - win)
+    lv = level(y[lo:i0])
+    if lv is not None:
+        below = np.flatnonzero(~(y[lo:i0] > lv))
+        if below.size:
+            i0 = lo + int(below[-1]) + 1
+            refined = True
+    lv = level(y[i1 + 1 : i1 + 1 + win])
+    if lv is not None:
+        below = np.flatnonzero(~(y[i1 : i1 + 1 + win] > lv))
+        if below.size:
+            i1 = i1 + int(below[0])
+            refined = True
+    return float(t[i0]), float(t[i1]), refined
+
+
+def refine_lift(
+    t: FloatArray, lift: FloatArray, start_s: float, end_s: float
+) -> tuple[float, float, bool]:
+    """Move a stance's ends to where the lifted foot leaves and meets its own ground level.
+
+    The run found with the absolute :data:`FOOT_LIFT_STANCE` threshold starts late and ends
+    early by the time the foot takes to rise that high; :func:`extend_to_rest_level` moves
+    its ends to the foot's departure from (and return to) its height with both feet down,
+    by :data:`FOOT_LIFT_ONSET_FRAC` of the stance's median lift.
+    """
+    i0, i1 = int(np.searchsorted(t, start_s)), int(np.searchsorted(t, end_s))
+    inside = float(np.nanmedian(lift[i0:i1])) if i1 > i0 else float("nan")
+    return extend_to_rest_level(
+        t,
+        lift,
+        start_s,
+        end_s,
+        reference=inside,
+        frac=FOOT_LIFT_ONSET_FRAC,
+        min_margin=FOOT_LIFT_ONSET_MIN,
+        noise_k=FOOT_LIFT_ONSET_NOISE,
+        window_s=FOOT_LIFT_BASELINE_S,
+    )
+
+
 def stance_time(ctx: TestContext) -> dict[str, Any]:
     d = ctx.definition
     out = _base(d)
@@ -258,7 +387,9 @@ def stance_time(ctx: TestContext) -> dict[str, Any]:
     for side in ("left", "right"):
         with np.errstate(invalid="ignore"):
             mask = (lifts[side] > FOOT_LIFT_STANCE) & (standing_on(ctx.track, side) == 1.0)
-        runs = mask_intervals(mask, ctx.track.timestamps_s, min_duration_s=0.5, bridge_s=0.2)
+        t = ctx.track.timestamps_s
+        runs = mask_intervals(mask, t, min_duration_s=0.5, bridge_s=0.2)
+        runs = [refine_lift(t, lifts[side], a, b)[:2] for a, b in runs]  # loop over stances
         durations = [round(b - a, 2) for a, b in runs]
         per_side[side] = {
             "longest_s": max(durations) if durations else 0.0,

@@ -282,7 +282,7 @@ def curated() -> list[ClipSpec]:
             "side",
             39,
             description="Five-times sit-to-stand test, arms crossed; test_result.duration_s is "
-            "the true time.",
+            "the true time from movement onset to the buttocks on the chair after the fifth stand.",
         ),
         ClipSpec(
             "thirty_second_chair_stand",

@@ -713,13 +713,19 @@ def generate_sit_to_stand(
     complete = [x for x in rp if x["scale"] >= 0.85]
     test_result: dict[str, Any] | None = None
     if task == "five_times_sit_to_stand":
-        # time from movement start to seated again after the 5th complete stand
-        end = complete[min(4, len(complete) - 1)]["end_s"]
+        # From movement onset to the buttocks back on the chair after the 5th complete stand
+        # (Whitney et al. 2005): the last instant of that rep's descent with the pelvis above
+        # the seat (rise > 0); the rep itself ends later, when the trunk is upright again.
+        fifth = complete[min(4, len(complete) - 1)]
+        t_from, t_to = fifth["top_end_s"], fifth["end_s"]
+        on_descent = (t_from <= T) & (t_to >= T) & (pr["rise"] > 0.0)
+        end = float(T[on_descent][-1]) if np.any(on_descent) else fifth["end_s"]
         test_result = {
-            "duration_s": end - rp[0]["start_s"],
+            "duration_s": round(end - rp[0]["start_s"], 4),
             "stand_count": min(5, len(complete)),
             "start_s": rp[0]["start_s"],
-            "end_s": end,
+            "end_s": round(end, 4),
+            "end_definition": "buttocks on the chair after the fifth stand",
         }
     elif task == "thirty_second_chair_stand":
         start = rp[0]["start_s"]

@@ -77,3 +77,88 @@ def test_sample_clip_rep_count_and_partial_reps_match_the_key(name: str) -> None
     # rep_count is the number of holds for a hold exercise (the key lists them as reps too)
     assert ex.rep_count == truth["rep_count"], (ex.reps, ex.holds)
     assert len(ex.partial_reps) == truth.get("partial_reps", 0), ex.partial_reps
+
+
+def _analyse(name: str) -> tuple[Any, dict[str, Any]]:
+    from tests.integration.test_synth import _model_or_skip
+    from tests.tracks import cached_track
+
+    video = SAMPLES / f"{name}.mp4"
+    if not video.is_file():
+        pytest.skip(f"{video.name} not in sample_videos/")
+    _model_or_skip()
+    key = json.loads(video.with_suffix(".json").read_text(encoding="utf-8"))
+    ex = analyze_track(cached_track(video), key["task"]).exercise
+    assert ex is not None
+    return ex, key
+
+
+@pytest.mark.slow
+def test_timed_tests_within_half_a_second_of_the_key() -> None:
+    ex, key = _analyse("five_times_sit_to_stand")  # measured 12.67 s, key 13.00 s
+    assert ex.test_result["value"] == pytest.approx(key["test_result"]["duration_s"], abs=0.5)
+    ex, key = _analyse("thirty_second_chair_stand")
+    assert ex.test_result["value"] == key["test_result"]["stand_count"]
+    ex, key = _analyse("single_leg_stance")  # measured 8.40 s, key 8.80 s
+    truth = key["test_result"]
+    assert ex.test_result["sides"][truth["stance_side"]]["longest_s"] == pytest.approx(
+        truth["duration_s"], abs=0.5
+    )
+
+
+HOLD_MISSES = {
+    "adductor_stretch": "measured 7.07 and 7.10 s for 6.0 s holds: the true hip abduction is "
+    "within 3 deg of its plateau for 6.8 s (the key times the pose schedule's plateau)",
+    "glute_set": "one hold found instead of 3 (see the count test)",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(
+            n,
+            marks=pytest.mark.xfail(reason=HOLD_MISSES[n], strict=True) if n in HOLD_MISSES else (),
+        )
+        for n in ("adductor_stretch", "glute_set", "quad_stretch")
+    ],
+)
+def test_hold_durations_within_half_a_second_of_the_key(name: str) -> None:
+    ex, key = _analyse(name)
+    truth = [h["duration_s"] for h in key["exercise"]["holds"]]
+    assert len(ex.holds) == len(truth)
+    for hold, true_s in zip(ex.holds, truth, strict=True):
+        assert hold.duration_s == pytest.approx(true_s, abs=0.5)
+
+
+ROM_MISSES = {
+    "rom_hip_abduction": "MediaPipe's knee and hip points give 30.6 and 31.1 deg for true 38 "
+    "and 43 deg (the same formula on the true joint positions gives 37.9 and 43.0)",
+    "rom_hip_rotation": "external rotation 28.7 / 58.6 deg for a true 38 deg",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(
+            n,
+            marks=pytest.mark.xfail(reason=ROM_MISSES[n], strict=True) if n in ROM_MISSES else (),
+        )
+        for n in ("rom_hip_flexion", "rom_hip_abduction", "rom_hip_rotation")
+    ],
+)
+def test_rom_test_values_within_five_degrees_of_the_key(name: str) -> None:
+    ex, key = _analyse(name)
+    sides = ex.test_result["sides"]
+    for measure, true_deg in key["test_result"].items():  # e.g. right_hip_flexion_deg
+        side, rest = measure.split("_", 1)
+        field = {
+            "hip_flexion_deg": "peak_deg",
+            "hip_abduction_deg": "peak_deg",
+            "internal_rotation_deg": "internal_rotation_deg",
+            "external_rotation_deg": "external_rotation_deg",
+        }[rest]
+        assert sides[side][field] == pytest.approx(true_deg, abs=5.0), measure

@@ -7,6 +7,7 @@ import pytest
 
 from avnmotion.errors import AvnInputError
 from avnmotion.exercises import analyze_exercise
+from avnmotion.exercises.assessments import refine_lift
 from avnmotion.kinematics import compute_kinematics
 from avnmotion.protocol import PatientProtocol
 from tests.unit.test_exercise_poses import (
@@ -163,6 +164,25 @@ def test_five_times_sit_to_stand_time():
     assert tr["time_to_fifth_stand_s"] < tr["value"]
     assert tr["normative_reference"][0]["citation"].startswith("Bohannon RW (2006)")
     assert "Whitney" in tr["normative_reference"][1]["citation"]
+
+
+def test_five_times_sit_to_stand_is_timed_from_the_onset_of_trunk_flexion():
+    # The trunk starts leaning 0.4 s before the knees move (the first phase of a
+    # sit-to-stand); the test runs from that onset to the knees back at the seated angle.
+    s, truth = cosine_reps([1.0] * 5, up_s=1.0, top_s=0.4, down_s=1.2, rest_s=0.8, lead_s=2.0)
+    lead = round(0.4 * FPS)
+    early = np.concatenate([s[lead:], np.zeros(lead)])  # the trunk's progress, 0.4 s ahead
+    lean = 35 * np.sin(np.pi * np.minimum(early, 1.0)) * (early > s) + 5 * (1 - s)
+    track = to_track(
+        side_points(s.size, hip=90 * (1 - s) + lean, knee=90 * (1 - s), trunk_lean=lean),
+        noise_px=1.0,
+    )
+    res, _, _ = _run(track, "five_times_sit_to_stand")
+    tr = res.test_result
+    true_time = truth[4][1] - (truth[0][0] - 0.4)
+    assert tr["value"] == pytest.approx(true_time, abs=0.35)
+    assert tr["start_s"] == pytest.approx(truth[0][0] - 0.4, abs=0.2)
+    assert tr["timed_from"].startswith("onset of trunk flexion")
 
 
 def test_five_times_sit_to_stand_incomplete():
@@ -328,6 +348,26 @@ def test_single_leg_stance_test_and_protocol_permission():
     forbidden = PatientProtocol(single_leg_stance_allowed=False)
     _, flags, _ = _run(track, "single_leg_stance", protocol=forbidden)
     assert [f.code for f in flags] == ["test_not_allowed_by_protocol"]
+
+
+def test_single_leg_stance_ends_are_where_the_foot_leaves_and_meets_its_ground_level():
+    # The lifted foot sits 0.035 leg lengths above the stance foot with both feet down (a
+    # perspective offset, as on the rendered clip), rises to 0.065 over 0.6 s from 2.0 s and
+    # comes down over 0.6 s to 10.6 s.
+    t = np.arange(int(12 * FPS)) / FPS
+
+    def ramp(x):
+        x = np.clip(x, 0.0, 1.0)
+        return 3 * x**2 - 2 * x**3
+
+    lift = 0.035 + 0.03 * np.minimum(ramp((t - 2.0) / 0.6), ramp((10.6 - t) / 0.6))
+    lift += np.random.default_rng(3).normal(0.0, 0.0013, t.size)
+    above = np.flatnonzero(lift > 0.05)  # the absolute threshold's run
+    start, end, refined = refine_lift(t, lift, float(t[above[0]]), float(t[above[-1] + 1]))
+    assert refined
+    assert t[above[-1] + 1] - t[above[0]] < 10.6 - 2.0 - 0.5  # the absolute run is short
+    assert start == pytest.approx(2.0, abs=0.25) and end == pytest.approx(10.6, abs=0.25)
+    assert start > 2.0 and end < 10.6  # never before the foot moved
 
 
 def test_gait_speed_is_delegated():
