@@ -33,7 +33,8 @@ knee_valgus_deg            front   angle between thigh and shank; + when the kne
                                    to the hip-ankle line
 shoulder_abduction_deg     front   angle from the trunk line to the upper arm; + lateral
 hip_internal_rotation_deg  front   seated test only (hips and knees at 90 deg): shank vs
-                                   vertical; + when the foot moves laterally (internal
+                                   vertical, knee at its 10 s moving median (the thigh is
+                                   still); + when the foot moves laterally (internal
                                    rotation)
 pelvic_obliquity_deg       front   right-hip -> left-hip line vs horizontal; + when the left
                                    hip is higher (pelvis lower on the right)
@@ -54,6 +55,7 @@ J Biomech 35, 543-548. (Sign conventions: flexion, abduction, internal rotation 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -224,6 +226,45 @@ def compute_frontal_angles(p: Points2D) -> dict[str, FloatArray]:
         medial = -lateral_sign * np.sign(knee_offset)
         out[f"{s}_knee_valgus_deg"] = medial * unsigned_angle_deg(thigh, shank)
         out[f"{s}_elbow_flexion_deg"] = _elbow_flexion(p, s)
+    return out
+
+
+#: Seated rotation test: the knee's position is its moving median over this window. The test
+#: keeps the thigh still, and MediaPipe's knee point slides down the shank when the foot
+#: crosses in front of the other leg (on the rendered test: 30 px for 1.6 s, reading 58 deg
+#: of external rotation for a true 38).
+SEATED_KNEE_WINDOW_S = 10.0
+
+
+def rolling_nanmedian(x: FloatArray, window: int) -> FloatArray:
+    """Centred moving median along axis 0 that ignores NaN (NaN where a window has none)."""
+    x = np.asarray(x, dtype=np.float64)
+    half = max(1, int(window)) // 2
+    pad = [(half, half)] + [(0, 0)] * (x.ndim - 1)
+    padded = np.pad(x, pad, mode="constant", constant_values=np.nan)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1, axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows give NaN
+        return np.asarray(np.nanmedian(windows, axis=-1))
+
+
+def seated_rotation_deg(p: Points2D, fs: float) -> dict[str, FloatArray]:
+    """Hip internal rotation in the seated test, from the ankle and the knee's moving median.
+
+    Same formula as :func:`compute_frontal_angles` (shank against the downward vertical,
+    + internal: the foot moving laterally), with the knee at its
+    :data:`SEATED_KNEE_WINDOW_S` moving median: the test holds the thigh still, so a knee
+    point that moves is the pose model's error.
+    """
+    window = max(3, round(SEATED_KNEE_WINDOW_S * fs))
+    out: dict[str, FloatArray] = {}
+    for s, lateral_sign in (("left", 1.0), ("right", -1.0)):
+        knee = rolling_nanmedian(p[f"{s}_knee"], window)
+        knee = np.where(np.isfinite(p[f"{s}_knee"]), knee, np.nan)
+        shank = p[f"{s}_ankle"] - knee
+        out[f"{s}_hip_internal_rotation_deg"] = np.degrees(
+            np.arctan2(lateral_sign * shank[:, 0], -shank[:, 1])
+        )
     return out
 
 
@@ -477,7 +518,11 @@ def compute_kinematics(
     if "sagittal" in planes:
         computed.update(compute_sagittal_angles(planes["sagittal"]()))
     if "frontal" in planes:
-        frontal = compute_frontal_angles(planes["frontal"]())
+        frontal_points = planes["frontal"]()
+        frontal = compute_frontal_angles(frontal_points)
+        if seated_rotation_test:
+            fs = track.sampling_rate_hz if track.n_frames > 1 else 1.0
+            frontal.update(seated_rotation_deg(frontal_points, fs))
         # Elbow flexion: keep the plane the camera faces (sagittal wins for 3-D).
         computed.update({k: v for k, v in frontal.items() if k not in computed})
 

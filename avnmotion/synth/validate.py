@@ -166,3 +166,43 @@ def compare_pipeline_side_view(
             out[f"{which}_{joint}_bias"] = float(np.mean(e[ok]))
             out[f"{which}_{joint}_n"] = int(ok.sum())
     return out
+
+
+#: Answer-key ``test_result`` measure -> (field of the analysis' per-side ROM result).
+_ROM_FIELDS = {
+    "hip_flexion_deg": "peak_deg",
+    "hip_abduction_deg": "peak_deg",
+    "internal_rotation_deg": "internal_rotation_deg",
+    "external_rotation_deg": "external_rotation_deg",
+}
+
+
+def compare_test_result(
+    measured: dict[str, Any] | None, truth: dict[str, Any] | None
+) -> dict[str, tuple[float | None, float, str]]:
+    """Pair a function or ROM test's measured values with the answer key's ``test_result``.
+
+    Returns ``{measure: (measured, truth, unit)}``: ``duration_s`` (5x sit-to-stand, or the
+    single-leg stance on the key's stance side), ``stand_count`` (30 s chair stand) and, for
+    ROM tests, every ``<side>_<angle>`` of the key. A value the analysis did not produce is
+    ``None``. Keys without a ``test_result`` give ``{}``.
+    """
+    if not truth:
+        return {}
+    m = measured or {}
+    sides = m.get("sides") or {}
+    out: dict[str, tuple[float | None, float, str]] = {}
+    if "stance_side" in truth:
+        got = (sides.get(truth["stance_side"]) or {}).get("longest_s")
+        out["duration_s"] = (got, float(truth["duration_s"]), "s")
+    elif "stand_count" in truth and "window_s" in truth:
+        out["stand_count"] = (m.get("value"), float(truth["stand_count"]), "count")
+    elif "duration_s" in truth:
+        out["duration_s"] = (m.get("value"), float(truth["duration_s"]), "s")
+    else:
+        for measure, true_deg in truth.items():
+            side, rest = measure.split("_", 1)
+            field = _ROM_FIELDS.get(rest)
+            if field is not None:
+                out[measure] = ((sides.get(side) or {}).get(field), float(true_deg), "deg")
+    return out

@@ -94,16 +94,20 @@ def _analyse(name: str) -> tuple[Any, dict[str, Any]]:
 
 
 @pytest.mark.slow
-def test_timed_tests_within_half_a_second_of_the_key() -> None:
-    ex, key = _analyse("five_times_sit_to_stand")  # measured 12.67 s, key 13.00 s
-    assert ex.test_result["value"] == pytest.approx(key["test_result"]["duration_s"], abs=0.5)
-    ex, key = _analyse("thirty_second_chair_stand")
-    assert ex.test_result["value"] == key["test_result"]["stand_count"]
-    ex, key = _analyse("single_leg_stance")  # measured 8.40 s, key 8.80 s
-    truth = key["test_result"]
-    assert ex.test_result["sides"][truth["stance_side"]]["longest_s"] == pytest.approx(
-        truth["duration_s"], abs=0.5
-    )
+@pytest.mark.parametrize(
+    "name",
+    ["five_times_sit_to_stand", "thirty_second_chair_stand", "single_leg_stance"],
+)
+def test_timed_tests_within_half_a_second_of_the_key(name: str) -> None:
+    # measured: 5x sit-to-stand 12.67 s (key 13.00), 10 stands (10), single-leg 8.40 s (8.80)
+    from avnmotion.synth.validate import compare_test_result
+
+    ex, key = _analyse(name)
+    pairs = compare_test_result(ex.test_result, key["test_result"])
+    assert pairs
+    for measure, (got, truth, unit) in pairs.items():
+        assert got is not None, measure
+        assert got == (truth if unit == "count" else pytest.approx(truth, abs=0.5)), measure
 
 
 HOLD_MISSES = {
@@ -135,7 +139,6 @@ def test_hold_durations_within_half_a_second_of_the_key(name: str) -> None:
 ROM_MISSES = {
     "rom_hip_abduction": "MediaPipe's knee and hip points give 30.6 and 31.1 deg for true 38 "
     "and 43 deg (the same formula on the true joint positions gives 37.9 and 43.0)",
-    "rom_hip_rotation": "external rotation 28.7 / 58.6 deg for a true 38 deg",
 }
 
 
@@ -151,14 +154,11 @@ ROM_MISSES = {
     ],
 )
 def test_rom_test_values_within_five_degrees_of_the_key(name: str) -> None:
+    from avnmotion.synth.validate import compare_test_result
+
     ex, key = _analyse(name)
-    sides = ex.test_result["sides"]
-    for measure, true_deg in key["test_result"].items():  # e.g. right_hip_flexion_deg
-        side, rest = measure.split("_", 1)
-        field = {
-            "hip_flexion_deg": "peak_deg",
-            "hip_abduction_deg": "peak_deg",
-            "internal_rotation_deg": "internal_rotation_deg",
-            "external_rotation_deg": "external_rotation_deg",
-        }[rest]
-        assert sides[side][field] == pytest.approx(true_deg, abs=5.0), measure
+    pairs = compare_test_result(ex.test_result, key["test_result"])
+    assert len(pairs) >= 2
+    for measure, (got, truth, _unit) in pairs.items():
+        assert got is not None, measure
+        assert got == pytest.approx(truth, abs=5.0), measure

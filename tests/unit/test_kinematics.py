@@ -105,6 +105,34 @@ def test_hip_rotation_only_in_seated_test():
     )
 
 
+def test_seated_rotation_ignores_a_knee_point_sliding_down_the_shank():
+    # Seated rotation test, front view: the left shank rotates 30 deg internal (foot
+    # lateral), back, then 38 deg external; the knee stays put, but during the external
+    # rotation hold the pose model's knee point drops by 30% of the shank for 1.5 s (as
+    # MediaPipe's did on the rendered test when the foot crossed in front of the other leg).
+    from tests.builders import SHANK_M
+
+    fps = 30.0
+    t = np.arange(int(16 * fps)) / fps
+
+    def bump(t0, amp):
+        x = np.clip(np.minimum((t - t0) / 1.0, (t0 + 4.0 - t) / 1.0), 0.0, 1.0)
+        return amp * (3 * x**2 - 2 * x**3)
+
+    rot = bump(1.0, 30.0) + bump(8.0, -38.0)
+    pts = frontal_points(t.size, {"left": 0.0, "right": 0.0})
+    knee = pts["left_knee"].copy()
+    shank = np.stack([np.sin(np.radians(rot)), -np.cos(np.radians(rot))], axis=1)
+    pts["left_ankle"] = knee + SHANK_M * shank
+    pts["left_heel"] = pts["left_ankle"] + [[0.0, -0.05]]
+    pts["left_foot_index"] = pts["left_ankle"] + [[0.0, -0.07]]
+    slide = (t > 9.5) & (t < 11.0)
+    pts["left_knee"] = knee + np.where(slide[:, None], [[0.0, -0.3 * SHANK_M]], 0.0)
+    tr = to_image_track(pts, near_side=None)
+    kin = compute_kinematics(tr, view="front", seated_rotation_test=True)
+    np.testing.assert_allclose(kin.angle("left_hip_internal_rotation_deg"), rot, atol=0.5)
+
+
 def test_view_detection_and_rom_ranges():
     side, _ = _side_track(1.0)
     assert set(detect_view_per_frame(side)) == {"side"}
