@@ -3,9 +3,11 @@
 The tracks come from MediaPipe on the rendered clips (extracted once and cached, see
 ``tests/tracks.py``); the keys come from the simulation. Marks: slow.
 
-What is checked here is what the analysis meets today: cadence within 2 % of the key, and
-no deviation flag on the normal walk. Not met yet (issue 4, see the closing notes): stance
-time SI within 3 points, the antalgic flag on the antalgic clip, and front-view events.
+Checked: cadence within 2 % of the key, stance-time SI within 3 points of the key on the
+normal walk, and no deviation flag on it. Not met yet (issue 4, see the closing notes; marked
+``xfail(strict=True)``): the antalgic clip's SI (-3.2 measured for a true -10.0, from 5
+strides per side whose stance times scatter by 40 ms SD, about 3.6 points of SI standard
+error) and so its antalgic flag, and front-view events (fewer than two strides).
 """
 
 from __future__ import annotations
@@ -44,6 +46,36 @@ def test_side_view_cadence_within_two_percent(name: str) -> None:
     assert gait["cadence_steps_per_min"] == pytest.approx(truth, rel=0.02)
     # the turns in view are not walking in the side view: fewer strides than events suggest
     assert gait["strides_used"] >= 10
+
+
+ANTALGIC_SI_MISS = pytest.mark.xfail(
+    reason="antalgic clip: stance SI -3.2 for a true -10.0 (5 strides per side, SE ~3.6 points)",
+    strict=True,
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=ANTALGIC_SI_MISS) if n == "gait_side_antalgic_right" else n
+        for n in SIDE_CLIPS
+    ],
+)
+def test_side_view_stance_si_within_three_points(name: str) -> None:
+    # measured -0.8 (key -0.1) on the normal walk
+    result, key = _analyse(name)
+    symmetry = {s["parameter"]: s for s in result["gait"]["symmetry"]}
+    truth = key["gait"]["stance_time_si_pct"]
+    assert symmetry["stance_time_s"]["si_pct"] == pytest.approx(truth, abs=3.0)
+
+
+@pytest.mark.slow
+@ANTALGIC_SI_MISS
+def test_antalgic_flag_on_the_painful_side() -> None:
+    result, _ = _analyse("gait_side_antalgic_right")
+    antalgic = [f for f in result["flags"] if f["code"] == "antalgic_pattern"]
+    assert [f["side"] for f in antalgic] == ["right"]
 
 
 @pytest.mark.slow

@@ -2,10 +2,12 @@
 
 Tracks come straight from the simulation (:mod:`avnmotion.synth.tracks`; no rendering and
 no pose model), as a 3-D laboratory track and projected to a side-view camera. The true
-stance-time SI is -0, -5, -10, -20 % (painful right hip). What holds today: the measured SI
-keeps the order and sign, and the antalgic flag appears only at the severe end. What does
-not (issue 4): the values are about 0.55-0.6 x the truth, because the Zeni foot-off anchor
-lags the simulated toe-off by 40-70 ms, more on the longer-swing (painful) side.
+stance-time SI is -0, -5, -10, -20 % (painful right hip). What holds: the measured SI keeps
+the order and sign, no antalgic flag on the symmetric walk, and the values are within 3
+points of the truth except at 20 %. Measured (3-D / side): 0.4 / 0.8, -3.2 / -3.2,
+-7.4 / -7.0, -16.0 / -12.2. The rest of the gap (issue 4): the foot-off anchor still lags
+the simulated toe-off more on the longer-swing (painful) side (19 vs 7 ms at 20 %), and in
+the side projection the foot-strike bias differs between the legs.
 """
 
 from __future__ import annotations
@@ -48,3 +50,29 @@ def test_stance_si_keeps_the_order_of_severity(mode: str) -> None:
     # no antalgic flag on the symmetric walk; on the right side at 20 %
     assert not any(f.startswith("antalgic") for f in rows[0][2])
     assert "antalgic_pattern:right" in rows[-1][2]
+
+
+#: (mode, severity) pairs whose SI is not yet within 3 points, with the measured value.
+NOT_WITHIN_3 = {
+    ("3d", 20.0): "measured -16.0 for -20.0",
+    ("side", 20.0): "measured -12.2 for -20.0",
+}
+
+
+@pytest.mark.parametrize(
+    ("mode", "severity"),
+    [
+        pytest.param(
+            m,
+            s,
+            marks=pytest.mark.xfail(reason=NOT_WITHIN_3[(m, s)], strict=True)
+            if (m, s) in NOT_WITHIN_3
+            else (),
+        )
+        for m in ("3d", "side")
+        for s in SEVERITIES
+    ],
+)
+def test_stance_si_within_three_points_of_the_truth(mode: str, severity: float) -> None:
+    truth, measured, _ = _stance_si(mode, severity)
+    assert measured == pytest.approx(truth, abs=3.0)
