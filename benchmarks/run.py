@@ -45,6 +45,7 @@ TABLE_KEYS: list[tuple[str, str]] = [
     ("rep_count_obo", "rep count off-by-one accuracy"),
     ("rep_count_exact", "rep count exact (share of clips)"),
     ("rep_count_clips", "clips with counted reps"),
+    ("partial_reps_exact", "partial reps as in the key (share of counted clips)"),
     ("hold_duration_mae_s", "hold duration MAE (s, hold exercises)"),
     ("hold_count_errors", "holds missed or extra (hold exercises)"),
     ("hip_flexion_rmse_deg", "hip flexion RMSE vs answer keys (deg)"),
@@ -73,6 +74,10 @@ def markdown(res: dict[str, Any]) -> str:
     for key, desc in TABLE_KEYS:
         if res.get(key) is not None:
             lines.append(f"| {desc} | {res[key]} |")
+    errors = res.get("test_result_errors") or {}
+    if errors:
+        lines += ["", "| ROM / function test (unit) | measured - key |", "| --- | --- |"]
+        lines += [f"| {name} | {err} |" for name, err in errors.items()]
     lines += ["", "| goal | value | met |", "| --- | --- | --- |"]
     for g in res["goals"]:
         met = {True: "yes", False: "**no**", None: "not measured"}[g["met"]]
