@@ -324,8 +324,14 @@ def markdown(summary: dict[str, Any], meta: dict[str, Any]) -> str:
         f"Measured {meta['measured_at']} with `python -m benchmarks.mdc` ({meta['wall_s']:.0f} s, "
         f"{meta['machine']['cores']} cores, shared)"
         + (
-            f", re-measuring only {', '.join(meta['remeasured'])}; the other rows were measured "
-            f"{meta['others_measured_at']}"
+            "; rows re-measured by test: "
+            + ", ".join(
+                f"{t} {when}"
+                for t, when in meta.get(
+                    "measured_at_by_test", {t: meta["measured_at"] for t in meta["remeasured"]}
+                ).items()
+            )
+            + f"; the other rows were measured {meta['others_measured_at']}"
             if meta.get("remeasured")
             else ""
         )
@@ -426,11 +432,13 @@ def write(res: dict[str, Any], merge: bool) -> str:
     if merge and raw_path.exists():
         old_raw = json.loads(raw_path.read_text(encoding="utf-8"))
         tasks = {c["task"] for c in res["clips"]}
-        # say which rows this run measured and when the others were
-        meta["remeasured"] = sorted(tasks)
-        meta["others_measured_at"] = old_raw.get("meta", {}).get(
-            "others_measured_at", old_raw.get("meta", {}).get("measured_at")
-        )
+        old_meta = old_raw.get("meta", {})
+        # say when each test's rows were measured: this run's, earlier --only runs', the rest
+        by_test = dict(old_meta.get("measured_at_by_test", {}))
+        by_test.update({t: meta["measured_at"] for t in tasks})
+        meta["measured_at_by_test"] = dict(sorted(by_test.items()))
+        meta["remeasured"] = sorted(by_test)
+        meta["others_measured_at"] = old_meta.get("others_measured_at", old_meta.get("measured_at"))
         raw["clips"] = [c for c in old_raw["clips"] if c["task"] not in tasks] + raw["clips"]
         raw["values"] = [
             v for v in old_raw["values"] if v["measure"].split("/")[0] not in tasks
