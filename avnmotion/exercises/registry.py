@@ -873,7 +873,8 @@ _DEFINITIONS: tuple[ExerciseDefinition, ...] = (
                     unit="s",
                 ),
             ),
-            note="timing starts at the first visible rise (not at a 'go' command)",
+            note="timing runs from the onset of trunk flexion before the first rise (side view; "
+            "the first rise from the front), not from a 'go' command, to the fifth sit",
         ),
         cannot_verify="chair height and arm use (arms should stay folded) are not verified",
     ),
@@ -934,7 +935,8 @@ _DEFINITIONS: tuple[ExerciseDefinition, ...] = (
                 ),
             ),
             note="a stand more than halfway up at 30 s counts (Rikli & Jones); timing starts at "
-            "the first visible rise",
+            "the onset of trunk flexion before the first rise (side view; the first rise from "
+            "the front)",
         ),
         cannot_verify="chair height and arm use (arms should stay folded) are not verified",
     ),
