@@ -62,11 +62,11 @@ def run() -> dict[str, Any]:
         key_ex = key.get("exercise") or {}
         true_reps = key_ex.get("rep_count")
         definition = EXERCISES.get(str(key.get("task")))
+        res = analyze_track(track, key["task"]) if key.get("task") in ids else None
         counted = definition is not None and (
             definition.kind == "rep" or (definition.kind == "timed_test" and key_ex.get("reps"))
         )
-        if key.get("task") in ids and counted:
-            res = analyze_track(track, key["task"])
+        if res is not None and counted:
             got = res.exercise.rep_count if res.exercise else None
             row.update({"reps_true": true_reps, "reps_counted": got})
             if got is not None and true_reps is not None:
@@ -75,15 +75,13 @@ def run() -> dict[str, Any]:
                 row["partial_reps_true"] = key_ex["partial_reps"]
                 row["partial_reps_found"] = len(res.exercise.partial_reps)
                 partial_exact.append(row["partial_reps_true"] == row["partial_reps_found"])
-        elif definition is not None and definition.kind == "hold" and key_ex.get("holds"):
-            res = analyze_track(track, key["task"])
+        elif res is not None and definition.kind == "hold" and key_ex.get("holds"):
             got_s = [h.duration_s for h in (res.exercise.holds if res.exercise else [])]
             true_s = [float(h["duration_s"]) for h in key_ex["holds"]]
             row.update({"holds_true_s": true_s, "holds_measured_s": [round(g, 2) for g in got_s]})
             hold_errors += [abs(g - t) for g, t in zip(got_s, true_s, strict=False)]
             hold_count_errors += abs(len(got_s) - len(true_s))
-        if key.get("test_result") and key.get("task") in ids:
-            res = analyze_track(track, key["task"])
+        if key.get("test_result") and res is not None:
             measured = res.exercise.test_result if res.exercise else None
             for measure, (got, truth, unit) in compare_test_result(
                 measured, key["test_result"]

@@ -49,20 +49,18 @@ def _counting_clips() -> list[str]:
 CLIPS = _counting_clips()
 
 
-def _params() -> list[Any]:
+def _with_misses(names: list[str] | tuple[str, ...], misses: dict[str, str]) -> list[Any]:
+    """``names`` as pytest params, the known misses marked ``xfail(strict=True)``."""
     return [
-        pytest.param(
-            name,
-            marks=pytest.mark.xfail(reason=KNOWN_MISCOUNTS[name], strict=True)
-            if name in KNOWN_MISCOUNTS
-            else (),
-        )
-        for name in CLIPS
+        pytest.param(n, marks=pytest.mark.xfail(reason=misses[n], strict=True))
+        if n in misses
+        else n
+        for n in names
     ] or [pytest.param("none", marks=pytest.mark.skip(reason="no sample clips"))]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", _params())
+@pytest.mark.parametrize("name", _with_misses(CLIPS, KNOWN_MISCOUNTS))
 def test_sample_clip_rep_count_and_partial_reps_match_the_key(name: str) -> None:
     from tests.integration.test_synth import _model_or_skip
     from tests.tracks import cached_track
@@ -119,14 +117,7 @@ HOLD_MISSES = {
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(
-            n,
-            marks=pytest.mark.xfail(reason=HOLD_MISSES[n], strict=True) if n in HOLD_MISSES else (),
-        )
-        for n in ("adductor_stretch", "glute_set", "quad_stretch")
-    ],
+    "name", _with_misses(("adductor_stretch", "glute_set", "quad_stretch"), HOLD_MISSES)
 )
 def test_hold_durations_within_half_a_second_of_the_key(name: str) -> None:
     ex, key = _analyse(name)
@@ -144,14 +135,7 @@ ROM_MISSES = {
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(
-            n,
-            marks=pytest.mark.xfail(reason=ROM_MISSES[n], strict=True) if n in ROM_MISSES else (),
-        )
-        for n in ("rom_hip_flexion", "rom_hip_abduction", "rom_hip_rotation")
-    ],
+    "name", _with_misses(("rom_hip_flexion", "rom_hip_abduction", "rom_hip_rotation"), ROM_MISSES)
 )
 def test_rom_test_values_within_five_degrees_of_the_key(name: str) -> None:
     from avnmotion.synth.validate import compare_test_result
