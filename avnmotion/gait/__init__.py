@@ -11,6 +11,9 @@ geometry
 events
     :class:`~avnmotion.gait.events.ZeniEventDetector` (side view, 3-D) and
     :class:`~avnmotion.gait.events.FootVelocityEventDetector` (front view).
+front
+    :class:`~avnmotion.gait.front.FootCrossingDetector`: front-view cadence and stride
+    times from the mid-swing foot crossings.
 parameters
     Steps and strides, per-side summaries, cadence and speed.
 symmetry
@@ -35,6 +38,7 @@ from avnmotion.gait.events import (
     ZeniEventDetector,
     detect_events,
 )
+from avnmotion.gait.front import FootCrossingDetector
 from avnmotion.gait.geometry import details as coordinate_details
 from avnmotion.gait.geometry import gait_coordinates
 from avnmotion.gait.parameters import compute_parameters, tables
@@ -44,6 +48,16 @@ from avnmotion.result import Flag, GaitResult
 from avnmotion.track import PoseTrack
 
 MIN_STRIDES = 2
+FRONT_VIEW_WARNINGS = (
+    "front view: foot strikes and foot offs come from foot stillness in the image and are "
+    "approximate (12-14 % within one frame of the truth on rendered front-view walks); step "
+    "lengths are not measured; cadence and stride times come from the mid-swing foot "
+    "crossings (within 1 % on those walks)",
+    "front view: pelvic drop and trunk lean are read from the video's hip and shoulder "
+    "landmarks, which are not validated for this: on rendered front-view walks the hip line "
+    "correlated r = -0.32 with the true pelvic obliquity (SD 2.5 vs 6.4 deg), so the absence "
+    "of a Trendelenburg or Duchenne flag says nothing about the pelvis",
+)
 
 
 def analyze_gait(
@@ -89,11 +103,10 @@ def analyze_gait(
     else:
         detector = ZeniEventDetector().detect(track, kin, coords)
     warnings: list[str] = []
+    crossings: FootCrossingDetector | None = None
     if coords.mode == "front":
-        warnings.append(
-            "front view: gait events from foot stillness in the image are not validated "
-            "against force plates; step lengths are not measured"
-        )
+        crossings = FootCrossingDetector().detect(coords)
+        warnings.extend(FRONT_VIEW_WARNINGS)
     events = detector.detected_
     params = compute_parameters(events, coords, kin, height_m=height_m)
     info: dict[str, Any] = {
@@ -102,7 +115,29 @@ def analyze_gait(
         "dropped_events": detector.dropped_reasons_,
         "notes": params.notes,
     }
+    cadence = params.cadence_steps_per_min
+    if crossings is not None:
+        info["front_view_crossings"] = crossings.summary()
+        cadence = crossings.cadence_steps_per_min_
     n_complete = params.n_complete_strides
+    if crossings is not None and n_complete < MIN_STRIDES and crossings.n_strides_ >= MIN_STRIDES:
+        # Foot contacts too few for phases, but the crossings time the strides.
+        warnings.append(
+            f"front view: stance, swing and support times need foot contacts, and foot "
+            f"stillness gave only {n_complete} complete stride(s); cadence is from "
+            f"{crossings.n_strides_} strides of mid-swing foot crossings, and no phase, "
+            f"symmetry or deviation is reported"
+        )
+        result = GaitResult(
+            events=detector.events_,
+            events_dropped=detector.dropped_,
+            cadence_steps_per_min=cadence,
+            strides_used=crossings.n_strides_,
+            walking_direction_changes=coords.direction_changes,
+            warnings=warnings,
+            details=info,
+        )
+        return result, []
     if n_complete < MIN_STRIDES:
         per_side = {s: params.summaries[s].n_strides for s in ("left", "right")}
         warnings.append(
@@ -128,7 +163,7 @@ def analyze_gait(
     result = GaitResult(
         events=detector.events_,
         events_dropped=detector.dropped_,
-        cadence_steps_per_min=params.cadence_steps_per_min,
+        cadence_steps_per_min=cadence,
         gait_speed_m_per_s=params.gait_speed_m_per_s,
         gait_speed_leg_lengths_per_s=params.gait_speed_leg_lengths_per_s,
         left=params.summaries["left"],
@@ -144,6 +179,7 @@ def analyze_gait(
 
 
 __all__ = [
+    "FootCrossingDetector",
     "FootVelocityEventDetector",
     "ZeniEventDetector",
     "analyze_gait",

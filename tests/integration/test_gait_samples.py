@@ -1,13 +1,15 @@
-"""Gait analysis of the committed side-view sample clips against their answer keys.
+"""Gait analysis of the committed sample clips against their answer keys.
 
 The tracks come from MediaPipe on the rendered clips (extracted once and cached, see
 ``tests/tracks.py``); the keys come from the simulation. Marks: slow.
 
-Checked: cadence within 2 % of the key, stance-time SI within 3 points of the key on the
-normal walk, and no deviation flag on it. Not met yet (issue 4, see the closing notes; marked
+Checked: cadence within 2 % of the key (side view from foot contacts, front view from the
+mid-swing foot crossings), stance-time SI within 3 points of the key on the normal walk, and
+no deviation flag on it. Not met yet (issue 4, see the closing notes; marked
 ``xfail(strict=True)``): the antalgic clip's SI (-3.2 measured for a true -10.0, from 5
 strides per side whose stance times scatter by 40 ms SD, about 3.6 points of SI standard
-error) and so its antalgic flag, and front-view events (fewer than two strides).
+error) and so its antalgic flag, and the Trendelenburg flag (MediaPipe's hip line does not
+follow the rendered pelvic drop: r = -0.32 with the true obliquity).
 """
 
 from __future__ import annotations
@@ -82,3 +84,33 @@ def test_antalgic_flag_on_the_painful_side() -> None:
 def test_normal_walk_has_no_deviation_flag() -> None:
     result, _ = _analyse("gait_side_normal")
     assert [f["code"] for f in result["flags"]] == []
+
+
+FRONT_CLIPS = ["gait_front_normal", "gait_front_trendelenburg_right"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", FRONT_CLIPS)
+def test_front_view_cadence_within_two_percent(name: str) -> None:
+    # measured +0.7 % (normal) and -0.7 % (Trendelenburg) from 13-14 strides of crossings
+    result, key = _analyse(name)
+    gait = result["gait"]
+    crossings = gait["details"]["front_view_crossings"]
+    assert crossings["n_strides"] >= 10
+    truth = key["gait"]["cadence_steps_per_min"]
+    assert gait["cadence_steps_per_min"] == pytest.approx(truth, rel=0.02)
+    assert any("pelvic drop" in w for w in result["quality"]["warnings"])
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    reason="MediaPipe's hip line does not follow the rendered pelvic drop (r = -0.32 with the "
+    "true obliquity; SD 2.5 vs 6.4 deg), and foot contacts from the front are too few",
+    strict=True,
+)
+def test_trendelenburg_flag_only_on_the_trendelenburg_clip() -> None:
+    codes = {
+        name: [(f["code"], f["side"]) for f in _analyse(name)[0]["flags"]] for name in FRONT_CLIPS
+    }
+    assert ("trendelenburg_pattern", "right") in codes["gait_front_trendelenburg_right"]
+    assert not any(c == "trendelenburg_pattern" for c, _ in codes["gait_front_normal"])
