@@ -121,7 +121,12 @@ class GaitEvent(_Model):
 
 
 class SideSummary(_Model):
-    """Mean and SD over strides of one side's temporal-spatial parameters."""
+    """Mean and SD of one side's temporal-spatial parameters.
+
+    Stance, swing and single support over phases (two consecutive events of one foot; single
+    support is the other foot's swing); shares of the cycle and double support over complete
+    strides (``n_strides``); steps over steps.
+    """
 
     n_strides: int
     step_time_s: float | None = None
@@ -130,6 +135,8 @@ class SideSummary(_Model):
     stride_time_sd_s: float | None = None
     stance_time_s: float | None = None
     stance_time_sd_s: float | None = None
+    n_stance_phases: int = Field(0, description="Stance phases behind the stance time.")
+    n_swing_phases: int = Field(0, description="Swing phases behind the swing time.")
     swing_time_s: float | None = None
     single_support_time_s: float | None = None
     double_support_time_s: float | None = None

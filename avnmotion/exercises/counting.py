@@ -881,10 +881,54 @@ def detect_holds(t: FloatArray, y: FloatArray, spec: HoldSpec) -> list[HoldSpan]
             continue
         i0, i1 = a + int(within[0]), a + int(within[-1])
         duration = float(t[i1] - t[i0])
-        if duration >= spec.min_hold_s:
+        if duration < spec.min_hold_s:
+            continue
+        span = HoldSpan(
+            i0, i1, float(t[i0]), float(t[i1]), duration, float(np.nanmean(y[i0 : i1 + 1]))
+        )
+        squeezes = _squeezes(t, y, span, spec) if spec.squeeze_min_change is not None else None
+        out.extend(squeezes if squeezes else [span])
+    return out
+
+
+def _squeezes(t: FloatArray, y: FloatArray, span: HoldSpan, spec: HoldSpec) -> list[HoldSpan]:
+    """Squeezes inside a position hold (see :class:`HoldSpec`); empty when none is visible."""
+    assert spec.squeeze_min_change is not None
+    seg = y[span.start_index : span.end_index + 1]
+    ts = t[span.start_index : span.end_index + 1]
+    if not np.any(np.isfinite(seg)):
+        return []
+    lo, hi = np.nanpercentile(seg, [2.0, 98.0])
+    excursion = float(hi - lo)
+    if excursion < spec.squeeze_min_change:
+        return []
+    rest = float(np.nanmedian(seg[ts <= ts[0] + 1.0]))
+    sign = 1.0 if abs(hi - rest) >= abs(rest - lo) else -1.0
+    with np.errstate(invalid="ignore"):
+        away = sign * (seg - rest) > 0.5 * excursion
+    dt = float(np.median(np.diff(t)))
+    away = fill_short_gaps(away, round(spec.bridge_s / dt))
+    starts, ends = runs(away)
+    out: list[HoldSpan] = []
+    for a, b in zip(starts, ends, strict=True):  # loop over squeezes (events)
+        part = seg[a:b]
+        level = float(np.nanmedian(part))
+        # the held part: within a quarter of the excursion of the squeeze's own level
+        within = np.flatnonzero(np.abs(part - level) <= 0.25 * excursion)
+        if within.size == 0:
+            continue
+        i0, i1 = a + int(within[0]), a + int(within[-1])
+        duration = float(ts[i1] - ts[i0])
+        if duration >= spec.min_squeeze_s:
+            base = span.start_index
             out.append(
                 HoldSpan(
-                    i0, i1, float(t[i0]), float(t[i1]), duration, float(np.nanmean(y[i0 : i1 + 1]))
+                    base + i0,
+                    base + i1,
+                    float(ts[i0]),
+                    float(ts[i1]),
+                    duration,
+                    float(np.nanmean(seg[i0 : i1 + 1])),
                 )
             )
     return out

@@ -110,6 +110,12 @@ class HoldSpec:
     its own level for at least ``min_hold_s``.
 
     ``direction`` ``">="``/``"<="`` compares the signal, ``"abs<="`` its absolute value.
+
+    ``squeeze_min_change``: for isometric work done *in* a held position (a glute set), the
+    holds are the squeezes inside it: runs where the signal leaves its resting level (the
+    median of the position hold's first second) by more than half of the hold's own excursion
+    (2nd-98th percentile), counted when that excursion is at least ``squeeze_min_change``
+    (otherwise no squeeze is visible and the position hold is reported with a note).
     """
 
     threshold: float
@@ -117,6 +123,8 @@ class HoldSpec:
     band: float = 6.0
     min_hold_s: float = 3.0
     bridge_s: float = 0.3
+    squeeze_min_change: float | None = None
+    min_squeeze_s: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -365,8 +373,16 @@ _DEFINITIONS: tuple[ExerciseDefinition, ...] = (
         ),
         laterality="bilateral",
         counting=None,
-        hold=HoldSpec(threshold=25.0, direction="abs<=", band=5.0, min_hold_s=3.0),
-        cannot_verify="position and duration only; the contraction itself is not visible",
+        hold=HoldSpec(
+            threshold=25.0,
+            direction="abs<=",
+            band=5.0,
+            min_hold_s=3.0,
+            squeeze_min_change=3.0,
+        ),
+        cannot_verify="position and duration only; the contraction itself is not visible, "
+        "so each squeeze is timed by the small change of hip angle it causes (a posterior "
+        "pelvic tilt; at least 3 deg), and without one the time in position is reported",
     ),
     _d(
         id="quad_stretch",

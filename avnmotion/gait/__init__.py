@@ -28,6 +28,7 @@ validation
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from avnmotion.errors import AvnInputError
@@ -41,18 +42,19 @@ from avnmotion.gait.events import (
 from avnmotion.gait.front import FootCrossingDetector
 from avnmotion.gait.geometry import details as coordinate_details
 from avnmotion.gait.geometry import gait_coordinates
-from avnmotion.gait.parameters import compute_parameters, tables
+from avnmotion.gait.parameters import GaitParameters, compute_parameters, tables
 from avnmotion.gait.symmetry import compute_symmetry
 from avnmotion.kinematics import Kinematics
-from avnmotion.result import Flag, GaitResult
+from avnmotion.result import Flag, GaitResult, SymmetryIndex
 from avnmotion.track import PoseTrack
 
 MIN_STRIDES = 2
 FRONT_VIEW_WARNINGS = (
     "front view: foot strikes and foot offs come from foot stillness in the image and are "
-    "approximate (12-14 % within one frame of the truth on rendered front-view walks); step "
-    "lengths are not measured; cadence and stride times come from the mid-swing foot "
-    "crossings (within 1 % on those walks)",
+    "approximate (12-14 % within one frame of the truth on rendered front-view walks), so "
+    "stance, swing and support times and their symmetry are not reported and step lengths "
+    "are not measured; cadence and stride times come from the mid-swing foot crossings "
+    "(within 1 % on those walks)",
     "front view: pelvic drop and trunk lean are read from the video's hip and shoulder "
     "landmarks, which are not validated for this: on rendered front-view walks the hip line "
     "correlated r = -0.32 with the true pelvic obliquity (SD 2.5 vs 6.4 deg), so the absence "
@@ -156,6 +158,8 @@ def analyze_gait(
         return result, []
 
     symmetry = compute_symmetry(params, kin, cutoff_pct=symmetry_cutoff_pct)
+    if coords.mode == "front":
+        params, symmetry = _without_front_view_phases(params, symmetry)
     flags = gait_flags(
         params, symmetry, kin, cutoff_pct=symmetry_cutoff_pct, affected_side=affected_side
     )
@@ -176,6 +180,45 @@ def analyze_gait(
         details=info,
     )
     return result, flags
+
+
+#: Phase times that foot stillness in a front view does not measure well enough to report.
+_PHASE_FIELDS = (
+    "stance_time_s",
+    "stance_time_sd_s",
+    "swing_time_s",
+    "single_support_time_s",
+    "double_support_time_s",
+    "stance_pct_cycle",
+    "swing_pct_cycle",
+    "single_support_pct_cycle",
+    "double_support_pct_cycle",
+)
+_PHASE_SYMMETRY = ("stance_time_s", "single_support_time_s", "swing_time_s")
+
+
+def _without_front_view_phases(
+    params: GaitParameters, symmetry: list[SymmetryIndex]
+) -> tuple[GaitParameters, list[SymmetryIndex]]:
+    """Null the phase times and their symmetry in a front view, with the reason.
+
+    Foot stillness put only 12-14 % of foot contacts within one frame of the truth on the
+    rendered front-view walks, and read a stance SI of -19.8 % on a symmetric one.
+    """
+    reason = "not measured from a front view: foot contacts from foot stillness are approximate"
+    blank = dict.fromkeys(_PHASE_FIELDS)
+    summaries = {
+        side: summ.model_copy(update={**blank, "n_stance_phases": 0, "n_swing_phases": 0})
+        for side, summ in params.summaries.items()
+    }
+    params = dataclasses.replace(params, summaries=summaries, phases=[])
+    symmetry = [
+        SymmetryIndex(parameter=s.parameter, si_sd_pct=None, cutoff_pct=s.cutoff_pct, reason=reason)
+        if s.parameter in _PHASE_SYMMETRY
+        else s
+        for s in symmetry
+    ]
+    return params, symmetry
 
 
 __all__ = [

@@ -111,7 +111,12 @@ def antalgic_flags(
         " Evidence that step asymmetry tracks hip pain is mixed; read with the clinical "
         "picture." + _affected_note(side, affected_side)
     )
+    # The side's single supports: the other foot's swings (phases), else complete strides.
     intervals = [
+        Interval(start_s=round(p.start_s, 3), end_s=round(p.end_s, 3))
+        for p in params.phases
+        if p.side == opp and p.kind == "swing"
+    ] or [
         Interval(start_s=round(s.start_s, 3), end_s=round(s.foot_off_s, 3))
         for s in params.strides
         if s.side == side and s.complete and s.foot_off_s is not None

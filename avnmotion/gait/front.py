@@ -26,9 +26,10 @@ in both directions (towards and away), so measured stride times are short by abo
 ``u / v`` of 2.5. Measured cadence errors: rendered front walks -0.7 % and +0.7 % (13-14
 strides, ``tests/integration/test_gait_samples.py``); the BTK motion-capture walk projected
 to a camera 4 m away at 1.0 / 1.5 m height, +0.0 / +0.0 % walking towards and +2.7 / +1.2 %
-walking away (4 strides); the synthetic walker, whose toe lifts 8 cm, +0.1 to +1.6 %. Left-right crossing times also differ by a
-camera offset from the walking line, so per-side step times and their symmetry are *not*
-derived from crossings; same-side stride times cancel it.
+walking away (4 strides); the synthetic walker, whose toe lifts 8 cm, +0.1 to +1.6 %.
+Left-right crossing times also differ by a camera offset from the walking line, so per-side
+step times and their symmetry are *not* derived from crossings; same-side stride times
+cancel it.
 
 Turns are left out by the walking passes of
 :func:`~avnmotion.gait.geometry.gait_coordinates`; steps on the spot have a small ``d`` and

@@ -121,6 +121,28 @@ class GaitCoordinates:
     #: step width between planted heels.
     world: dict[str, FloatArray] = field(default_factory=dict)
     lateral_axis: FloatArray | None = None
+    #: Side-view video only: per frame +1 when the walker faces image-right (the subject's
+    #: right side is then the near one), -1 facing image-left, NaN undecided.
+    facing_sign: FloatArray | None = None
+    #: Side-view video only: pass frames without the slow ends of each pass (slowing into
+    #: or speeding out of a turn); events there are still detected and reported, but phase
+    #: times come from cruising frames only.
+    cruising: NDArray[np.bool_] | None = None
+
+    def is_cruising(self, time_s: float) -> bool:
+        """Whether ``time_s`` lies in a pass's cruising part (always True without the mask)."""
+        if self.cruising is None or self.t.size == 0:
+            return True
+        i = min(int(np.searchsorted(self.t, time_s)), self.t.size - 1)
+        return bool(self.cruising[i])
+
+    def near_side(self, time_s: float) -> str | None:
+        """The leg nearer the camera at ``time_s`` (side-view video), else None."""
+        if self.facing_sign is None or self.t.size == 0:
+            return None
+        i = min(int(np.searchsorted(self.t, time_s)), self.t.size - 1)
+        s = self.facing_sign[i]
+        return None if not np.isfinite(s) or s == 0 else ("right" if s > 0 else "left")
 
     @property
     def fs(self) -> float:
@@ -400,6 +422,11 @@ def _coordinates_video(
     pass_id = np.full(t.size, -1, dtype=np.intp)
     for k, (a, b) in enumerate(runs(steady)):
         pass_id[a:b] = k
+    cruising = (
+        _trim_slow_pass_ends(steady, _gradient(pelvis, t)[:, 0] * sign, fs, p)
+        if mode == "side"
+        else None
+    )
     changes = int(flips.size) if mode == "side" else 0
     coords = GaitCoordinates(
         t=t,
@@ -411,9 +438,49 @@ def _coordinates_video(
         direction_changes=changes,
         leg_length=_leg_length(p),
         heading_deg=None,
+        facing_sign=sign if mode == "side" else None,
+        cruising=cruising,
     )
     coords.ground_velocity = _ground_velocity(coords)
     return coords
+
+
+#: A pass's leading and trailing frames whose forward pelvis speed (1 s moving mean) is
+#: below this share of the pass median are the walker slowing into or out of a turn.
+SLOW_PASS_END_FRACTION = 0.6
+
+
+def _trim_slow_pass_ends(
+    steady: NDArray[np.bool_], forward_speed: FloatArray, fs: float, p: dict[str, FloatArray]
+) -> NDArray[np.bool_]:
+    """Side view: the passes without their slow ends (deceleration into, acceleration out of
+    a turn), for :attr:`GaitCoordinates.cruising`.
+
+    On the rendered walkway clips the facing flip and the front-on frames of a turn left up
+    to 1.4 s of the turn in the passes walked in one direction (the walker already side-on
+    but still at 0.3-0.9 of the pass speed), and those turn steps read 30-80 ms short in
+    stance. Events there are still detected (a first step after standing is a real event).
+    Only over ground (median pass speed above 0.3 leg lengths per second); the
+    interior of a pass is never cut, so a walker who slows mid-pass stays in.
+    """
+    leg = _leg_length(p)
+    if not np.isfinite(leg) or leg <= 0:
+        return steady
+    speed = _nan_moving_mean(forward_speed / leg, round(fs))
+    out = steady.copy()
+    for a, b in runs(steady):  # loop over passes
+        seg = speed[a:b]
+        if not np.any(np.isfinite(seg)):
+            continue
+        median = float(np.nanmedian(seg))
+        if median < 0.3:
+            continue
+        fast = np.flatnonzero(seg >= SLOW_PASS_END_FRACTION * median)
+        if fast.size == 0:
+            continue
+        out[a : a + int(fast[0])] = False
+        out[a + int(fast[-1]) + 1 : b] = False
+    return out
 
 
 def _ground_velocity(c: GaitCoordinates) -> FloatArray:

@@ -8,7 +8,7 @@ stride time            ``FS_A' - FS_A``
 stance time            ``FO_A - FS_A``
 swing time             ``FS_A' - FO_A``
 double support         initial ``FO_B - FS_A`` plus terminal ``FO_A - FS_B``
-single support         ``FS_B - FO_B`` (B swings while A carries the body)
+single support         ``FS_B - FO_B`` (B swings while A carries the body), i.e. B's swing
 % of cycle             each of the above divided by the stride time, x 100
 step time              a step is named after the foot that lands: step A is ``FS_A - FS_B``
                        (the previous strike of B)
@@ -24,12 +24,27 @@ gait speed             mean stride length (sum of two consecutive step lengths) 
                        time; this also holds on a treadmill, where the pelvis does not move
 =====================  ====================================================================
 
-A complete stride has exactly one event of each kind between its two strikes, all in the same
-walking pass; only complete strides give the phase durations. A complete stride whose stance
-is outside 35-90 % of its cycle or whose single support is not positive (a spurious or
-missed event that still fits the order) is not plausible walking: it is left out of the
+Stance, swing and single-support *times* come from phases: two consecutive events of one foot
+in one walking pass (``FS_A -> FO_A`` is a stance, ``FO_A -> FS_A`` a swing; A's single
+support is B's swing). A phase needs only its own two events, so a missed event of the other
+foot does not lose it. A phase is kept when
+
+* it lies within 35-90 % (stance) or 10-65 % (swing) of the median stride time;
+* it starts at least a quarter stride after the first frame of its pass (an earlier one
+  began during the turn);
+* side-view video: it lies in the pass's cruising part (not slowing into or speeding out of
+  a turn), and it is the near leg's when each side has at least three near stance and swing
+  phases (MediaPipe guesses the hidden far leg; see :func:`near_leg_phases`).
+
+On the rendered walkway clips (12 passes) these rules took the stance SI from -4.4 / -14.0 %
+(all phases) to -1.8 / -7.8 % for a true -0.0 / -10.0 %. Complete strides have exactly one
+event of each kind between their two strikes, all in the same walking pass; only they give
+the double support and the shares of the cycle (% of stride time). A complete stride whose
+stance is outside 35-90 % of its cycle or whose single support is not positive (a spurious
+or missed event that still fits the order) is not plausible walking: it is left out of the
 phase summaries and named in ``notes``. Steps need both strikes in the same pass and a step
-time below ``max_step_time_s``.
+time below ``max_step_time_s``; a step whose landing heel is less than 0.1 leg lengths
+ahead of the other is left out of the step lengths, with a note.
 
 Units. 3-D tracks give metres. Video gives pixels, converted to metres only when the subject's
 height is known: the extended hip-to-ankle distance in pixels (90th percentile over frames)
@@ -47,6 +62,7 @@ Perry, J., & Burnfield, J. M. (2010). Gait Analysis: Normal and Pathological Fun
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,6 +142,22 @@ class Step:
 
 
 @dataclass
+class Phase:
+    """A stance (``FS -> FO``) or swing (``FO -> FS``) of one foot, from two consecutive
+    events of that foot in one walking pass."""
+
+    side: str
+    kind: str  # "stance" or "swing"
+    start_s: float
+    end_s: float
+    pass_id: int
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+
+@dataclass
 class GaitParameters:
     """Steps, strides and per-side summaries; see the module docstring."""
 
@@ -138,6 +170,10 @@ class GaitParameters:
     metres_per_unit: float | None
     leg_length: float
     notes: list[str] = field(default_factory=list)
+    phases: list[Phase] = field(default_factory=list)
+    #: True when ``phases`` hold only the near leg's (side-view video): left and right
+    #: phases then come from alternate passes.
+    phases_near_only: bool = False
 
     @property
     def n_complete_strides(self) -> int:
@@ -195,6 +231,103 @@ def build_strides(events: list[DetectedEvent], max_stride_time_s: float = 3.0) -
                 )
             )
     return sorted(strides, key=lambda s: s.start_s)
+
+
+#: Shortest plausible step length, in leg lengths (slow pathological gait still reaches
+#: about 0.3).
+MIN_STEP_LENGTH_LEG_LENGTHS = 0.1
+
+#: Swing share of the gait cycle (%) outside which a swing is not plausible walking.
+SWING_PCT_RANGE: tuple[float, float] = (10.0, 65.0)
+#: Phases starting this soon (in typical stride times) after the first frame of their pass
+#: began during the turn and are left out of the phase times.
+PASS_EDGE_STRIDES = 0.25
+
+
+def build_phases(
+    events: list[DetectedEvent],
+    typical_stride_s: float | None,
+    pass_bounds_s: dict[int, tuple[float, float]] | None = None,
+    cruising: Callable[[float], bool] | None = None,
+) -> list[Phase]:
+    """Stance and swing of each foot from consecutive events of that foot (see module docs).
+
+    A phase needs only its two bounding events, not the whole stride, so a missed event of
+    the *other* foot does not lose it. Phases that start within :data:`PASS_EDGE_STRIDES` of
+    a stride after the first frame of their pass (``pass_bounds_s``) are left out: they began
+    with the last step of the turn (on the rendered walkway clips and simulated walks such
+    stances read 30-80 ms short; on simulated antalgic walks leaving them out moved the
+    side-view stance SI about 1 point closer to the truth, 3-D about 0.5). Phases outside
+    :data:`STANCE_PCT_RANGE` or :data:`SWING_PCT_RANGE` of the typical stride time are left
+    out (a missed event of the same foot makes a phase span a whole stride and more), and
+    so are phases that start or end outside ``cruising`` time (side-view video: the slow ends
+    of a pass, see :func:`avnmotion.gait.geometry.gait_coordinates`).
+    """
+    if typical_stride_s is None or typical_stride_s <= 0:
+        return []
+    limits = {"stance": STANCE_PCT_RANGE, "swing": SWING_PCT_RANGE}
+    margin = PASS_EDGE_STRIDES * typical_stride_s
+    bounds = pass_bounds_s or {}
+    phases: list[Phase] = []
+    ev = sorted(events, key=lambda e: e.time_s)
+    for side in SIDES:
+        own = [e for e in ev if e.side == side]
+        for a, b in itertools.pairwise(own):  # loop over events, not frames
+            if a.pass_id != b.pass_id or a.kind == b.kind:
+                continue
+            if a.time_s - bounds.get(a.pass_id, (-np.inf, np.inf))[0] < margin:
+                continue
+            if cruising is not None and not (cruising(a.time_s) and cruising(b.time_s)):
+                continue
+            kind = "stance" if a.kind == "foot_strike" else "swing"
+            lo, hi = limits[kind]
+            pct = 100.0 * (b.time_s - a.time_s) / typical_stride_s
+            if lo <= pct <= hi:
+                phases.append(Phase(side, kind, a.time_s, b.time_s, a.pass_id))
+    return sorted(phases, key=lambda p: p.start_s)
+
+
+#: Near-leg phases needed per side and kind before the far leg's are left out.
+MIN_NEAR_PHASES = 3
+
+
+def near_leg_phases(phases: list[Phase], coords: GaitCoordinates) -> tuple[list[Phase], str]:
+    """Side-view video: keep the phases of the leg nearer the camera, and say so.
+
+    MediaPipe guesses the hidden far leg, and its events are biased by the view: on the
+    rendered walkway clips (12 passes) far-leg stances read 20-60 ms off in a direction
+    that depends on the walking direction, and the far leg's phases outnumbered the near
+    leg's up to 3 to 1, so pooling them pulled the stance SI 3-4 points from the truth
+    (near legs only: within 2.3 points). Each side is the near one on every other pass of a
+    walk back and forth. Kept only when every side has :data:`MIN_NEAR_PHASES` near stance
+    and swing phases; otherwise all phases are used, with a note.
+    """
+    if coords.facing_sign is None or not phases:
+        return phases, ""
+    near = [p for p in phases if coords.near_side(p.start_s) == p.side]
+    enough = all(
+        sum(1 for p in near if p.side == side and p.kind == kind) >= MIN_NEAR_PHASES
+        for side in SIDES
+        for kind in ("stance", "swing")
+    )
+    if not enough:
+        return phases, (
+            "side view: too few near-leg phases to leave out the far leg's "
+            f"({len(near)} of {len(phases)}); stance, swing and single support use both"
+        )
+    return near, (
+        f"side view: stance, swing and single support from the near leg's phases only "
+        f"({len(near)} of {len(phases)}); the far leg is partly hidden"
+    )
+
+
+def pass_bounds(coords: GaitCoordinates) -> dict[int, tuple[float, float]]:
+    """First and last frame time of each walking pass."""
+    out: dict[int, tuple[float, float]] = {}
+    for k in np.unique(coords.pass_id[coords.pass_id >= 0]).tolist():
+        t = coords.t[coords.pass_id == k]
+        out[int(k)] = (float(t[0]), float(t[-1]))
+    return out
 
 
 def build_steps(
@@ -345,6 +478,39 @@ def compute_parameters(
             f"{STANCE_PCT_RANGE[0]:.0f}-{STANCE_PCT_RANGE[1]:.0f} % of the cycle ({times})"
         )
     steps = build_steps(events, coords, max_step_time_s=max_stride_time_s / 2)
+    # A landing heel not ahead of the other heel is not a forward step: a misplaced event or
+    # a mislabelled far leg (on the rendered walkway clips such steps read -0.9 to +0.05 leg
+    # lengths where the truth was 0.8-0.9).
+    backward = [
+        step
+        for step in steps
+        if coords.mode != "front"
+        and step.length is not None
+        and np.isfinite(coords.leg_length)
+        and step.length < MIN_STEP_LENGTH_LEG_LENGTHS * coords.leg_length
+    ]
+    for step in backward:
+        step.length = None
+    if backward:
+        times = ", ".join(f"{b.side} at {b.end_s:.2f} s" for b in backward)
+        notes.append(
+            f"{len(backward)} step(s) left out of the step lengths: the landing heel was less "
+            f"than {MIN_STEP_LENGTH_LEG_LENGTHS:g} leg lengths ahead of the other ({times})"
+        )
+    stride_times = [s.stride_time_s for s in strides]
+    typical = (
+        float(np.median(stride_times))
+        if stride_times
+        else 2.0 * float(np.median([s.step_time_s for s in steps]))
+        if steps
+        else None
+    )
+    phases = build_phases(events, typical, pass_bounds(coords), coords.is_cruising)
+    n_all = len(phases)
+    phases, note = near_leg_phases(phases, coords)
+    if note:
+        notes.append(note)
+    near_only = len(phases) < n_all
     leg = coords.leg_length
     if coords.units == "m":
         m_per_unit: float | None = 1.0
@@ -376,7 +542,12 @@ def compute_parameters(
 
         step_t, step_t_sd = _mean_sd([s.step_time_s for s in st])
         stride_t, stride_t_sd = _mean_sd([s.stride_time_s for s in own])
-        stance, stance_sd = _mean_sd(col("stance_time_s"))
+        # Stance and swing of this foot, and single support (the other foot's swing), from
+        # every phase with both of its events, not only from complete strides.
+        stance_ph = [p.duration_s for p in phases if p.side == side and p.kind == "stance"]
+        swing_ph = [p.duration_s for p in phases if p.side == side and p.kind == "swing"]
+        single_ph = [p.duration_s for p in phases if p.side != side and p.kind == "swing"]
+        stance, stance_sd = _mean_sd(stance_ph)
         lengths = [s.length for s in st if s.length is not None]
         widths = [s.width for s in st if s.width is not None]
         length_units, _ = _mean_sd(lengths)
@@ -389,8 +560,10 @@ def compute_parameters(
             stride_time_sd_s=_r(stride_t_sd),
             stance_time_s=_r(stance),
             stance_time_sd_s=_r(stance_sd),
-            swing_time_s=_r(_mean_sd(col("swing_time_s"))[0]),
-            single_support_time_s=_r(_mean_sd(col("single_support_time_s"))[0]),
+            n_stance_phases=len(stance_ph),
+            n_swing_phases=len(swing_ph),
+            swing_time_s=_r(_mean_sd(swing_ph)[0]),
+            single_support_time_s=_r(_mean_sd(single_ph)[0]),
             double_support_time_s=_r(_mean_sd(col("double_support_time_s"))[0]),
             stance_pct_cycle=_r(_mean_sd(col("stance_pct_cycle"))[0], 2),
             swing_pct_cycle=_r(_mean_sd(col("swing_pct_cycle"))[0], 2),
@@ -426,6 +599,8 @@ def compute_parameters(
         metres_per_unit=m_per_unit,
         leg_length=leg,
         notes=notes,
+        phases=phases,
+        phases_near_only=near_only,
     )
 
 

@@ -85,17 +85,16 @@ def curated() -> list[ClipSpec]:
             g,
             "side",
             11,
-            kwargs={"n_passes": 6},
-            description="Normal walking across the view, 6 passes (right side near on passes 1, "
-            "3, 5, "
-            "left side near on 2, 4, 6), 180-degree turns in view.",
+            kwargs={"n_passes": 12},
+            description="Normal walking across the view, 12 passes (right side near on odd "
+            "passes, left side near on even ones), 180-degree turns in view.",
         ),
         ClipSpec(
             "gait_side_antalgic_right",
             g,
             "side",
             12,
-            kwargs={"n_passes": 6, "pattern": "antalgic_right", "severity_si": 10.0},
+            kwargs={"n_passes": 12, "pattern": "antalgic_right", "severity_si": 10.0},
             description="Antalgic gait, painful RIGHT hip: shorter right stance / single support, "
             "longer double support, shorter LEFT step; true stance-time SI = -10 %.",
         ),

@@ -25,8 +25,6 @@ KNOWN_MISCOUNTS = {
     "leg_extension": "MediaPipe reads the seated knee's full extension 20-30 deg short and "
     "noisy, so the partial rep (45% of the true range) reaches 65% of the measured range: "
     "6 reps counted instead of 5 and 1 partial",
-    "glute_set": "the 3 isometric holds show only a 2.5 deg knee change: one long hold is "
-    "found instead of 3",
 }
 
 
@@ -111,7 +109,6 @@ def test_timed_tests_within_half_a_second_of_the_key(name: str) -> None:
 HOLD_MISSES = {
     "adductor_stretch": "measured 7.07 and 7.10 s for 6.0 s holds: the true hip abduction is "
     "within 3 deg of its plateau for 6.8 s (the key times the pose schedule's plateau)",
-    "glute_set": "one hold found instead of 3 (see the count test)",
 }
 
 
@@ -120,6 +117,7 @@ HOLD_MISSES = {
     "name", _with_misses(("adductor_stretch", "glute_set", "quad_stretch"), HOLD_MISSES)
 )
 def test_hold_durations_within_half_a_second_of_the_key(name: str) -> None:
+    # glute_set: 4.17, 4.40, 4.47 s for 4.0 s squeezes (timed by the hip angle's change)
     ex, key = _analyse(name)
     truth = [h["duration_s"] for h in key["exercise"]["holds"]]
     assert len(ex.holds) == len(truth)

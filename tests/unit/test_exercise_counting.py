@@ -227,6 +227,32 @@ def test_hold_abs_direction_and_minimum():
     assert detect_holds(_t(y), y, HoldSpec(threshold=20.0, direction="abs<=", min_hold_s=6)) == []
 
 
+def _squeeze_signal(steps_deg: float, holds_s: list[float], sd: float, seed: int = 0):
+    """Lying still at 0 deg with squeezes that move the angle by ``steps_deg`` (0.5 s ramps)."""
+    parts = [np.zeros(int(1.5 * FPS))]
+    ramp = 0.5 * (1 - np.cos(np.linspace(0, np.pi, int(0.5 * FPS))))
+    for h in holds_s:
+        parts += [steps_deg * ramp, np.full(int(h * FPS), steps_deg), steps_deg * ramp[::-1]]
+        parts.append(np.zeros(int(3.0 * FPS)))
+    return _noisy(np.concatenate(parts), sd=sd, seed=seed)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_squeezes_inside_a_held_position_are_the_holds(seed):
+    spec = HoldSpec(threshold=25.0, direction="abs<=", band=5.0, squeeze_min_change=3.0)
+    y = _squeeze_signal(-5.0, [4.0, 6.0, 3.0], sd=0.5, seed=seed)
+    holds = detect_holds(_t(y), y, spec)
+    assert [h.duration_s for h in holds] == pytest.approx([4.0, 6.0, 3.0], abs=0.5)
+    assert all(abs(h.level + 5.0) < 0.5 for h in holds)
+
+
+def test_no_visible_squeeze_reports_the_position_hold():
+    spec = HoldSpec(threshold=25.0, direction="abs<=", band=5.0, squeeze_min_change=3.0)
+    y = _squeeze_signal(-1.0, [4.0, 4.0], sd=0.5)  # 1 deg: below the visible minimum
+    holds = detect_holds(_t(y), y, spec)
+    assert len(holds) == 1 and holds[0].duration_s == pytest.approx((y.size - 1) / FPS, abs=0.1)
+
+
 def test_runs_gaps_and_intervals():
     m = np.array([0, 1, 1, 0, 0, 1, 0, 1, 1, 1], dtype=bool)
     s, e = runs(m)

@@ -87,3 +87,8 @@ def test_front_view_gait_reports_crossing_cadence_and_its_limits() -> None:
     assert crossings["cadence_se_steps_per_min"] < 1.0
     assert any("pelvic drop" in w for w in res.warnings)
     assert flags == []
+    # phase times from foot stillness are not reported from the front, and say why
+    assert res.left is not None and res.left.stance_time_s is None
+    assert res.left.step_time_s is not None  # steps still are
+    stance = {s.parameter: s for s in res.symmetry}["stance_time_s"]
+    assert stance.si_pct is None and "front view" in (stance.reason or "")

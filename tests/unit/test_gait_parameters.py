@@ -162,27 +162,88 @@ def test_implausible_stride_is_left_out_of_the_phase_summaries() -> None:
     from avnmotion.gait.geometry import gait_coordinates
     from avnmotion.gait.parameters import compute_parameters
 
+    # 1 s into the walk's pass: a phase that starts right after a pass begins is a turn's.
     events = [
-        ev("left", "foot_strike", 0.0),
-        ev("right", "foot_off", 0.1),
-        ev("right", "foot_strike", 0.5),
-        ev("left", "foot_off", 0.6),  # plausible: stance 60 %
         ev("left", "foot_strike", 1.0),
-        ev("right", "foot_off", 1.03),
-        ev("right", "foot_strike", 1.06),
-        ev("left", "foot_off", 1.1),  # stance 10 % of the cycle
+        ev("right", "foot_off", 1.1),
+        ev("right", "foot_strike", 1.5),
+        ev("left", "foot_off", 1.6),  # plausible: stance 60 %
         ev("left", "foot_strike", 2.0),
+        ev("right", "foot_off", 2.03),
+        ev("right", "foot_strike", 2.06),
+        ev("left", "foot_off", 2.1),  # stance 10 % of the cycle
+        ev("left", "foot_strike", 3.0),
     ]
     track, _ = synthetic_walk(fs=60.0, strides_per_pass=(3,))
     coords = gait_coordinates(condition_track(track))
     params = compute_parameters(events, coords)
     left = [s for s in params.strides if s.side == "left"]
     assert [s.complete for s in left] == [True, False]
+    # the 10 % stance is not a plausible phase either
     assert params.summaries["left"].stance_time_s == pytest.approx(0.6)
-    # the right stride 0.5 -> 1.06 s then has a stance of 95 % (foot off at 1.03 s): also out
+    assert params.summaries["left"].n_stance_phases == 1
+    # the right stride 1.5 -> 2.06 s then has a stance of 95 % (foot off at 2.03 s): also out
     right = [s for s in params.strides if s.side == "right"]
     assert [s.complete for s in right] == [False]
     note = "stride(s) left out of the phase summaries"
     assert any(
-        f"2 {note}" in n and "right at 0.50 s" in n and "left at 1.00 s" in n for n in params.notes
+        f"2 {note}" in n and "right at 1.50 s" in n and "left at 2.00 s" in n for n in params.notes
     )
+
+
+def _side_coords(facing: np.ndarray, fs: float = 10.0):
+    from avnmotion.gait.geometry import GaitCoordinates
+
+    t = np.arange(facing.size) / fs
+    return GaitCoordinates(
+        t=t,
+        mode="side",
+        units="px",
+        points={},
+        velocity={},
+        pass_id=np.zeros(t.size, dtype=np.intp),
+        direction_changes=0,
+        leg_length=100.0,
+        facing_sign=facing.astype(float),
+    )
+
+
+def test_side_view_keeps_the_near_legs_phases() -> None:
+    from avnmotion.gait.parameters import Phase, near_leg_phases
+
+    # Facing image-right for 10 s (right leg near), then image-left (left leg near).
+    coords = _side_coords(np.r_[np.ones(100), -np.ones(100)])
+    phases = [
+        Phase(side, kind, t0, t0 + 0.5, 0)
+        for t0 in (1.0, 3.0, 5.0, 11.0, 13.0, 15.0)
+        for side in ("left", "right")
+        for kind in ("stance", "swing")
+    ]
+    kept, note = near_leg_phases(phases, coords)
+    assert {(p.side, p.start_s < 10) for p in kept} == {("right", True), ("left", False)}
+    assert len(kept) == 12 and "near leg's phases only (12 of 24)" in note
+    # Too few near phases of one side: all are used, and the note says so.
+    few = [p for p in phases if not (p.side == "left" and p.start_s > 12)]
+    kept, note = near_leg_phases(few, coords)
+    assert kept == few and note.startswith("side view: too few near-leg phases")
+
+
+def test_a_step_that_does_not_move_forward_has_no_length() -> None:
+    from avnmotion.gait.geometry import gait_coordinates
+    from avnmotion.gait.parameters import compute_parameters
+
+    track, truth = synthetic_walk(fs=60.0, strides_per_pass=(4,))
+    coords = gait_coordinates(condition_track(track))
+    events = [ev(side, kind, t) for (side, kind), times in truth.items() for t in times]
+    # Move one right strike to the middle of its swing: the right heel is then behind.
+    strikes = sorted(truth[("right", "foot_strike")])
+    offs = sorted(truth[("right", "foot_off")])
+    wrong = next(s for s in strikes if any(o < s for o in offs))
+    off = max(o for o in offs if o < wrong)
+    events = [e for e in events if not (e.side == "right" and e.time_s == wrong)]
+    events.append(ev("right", "foot_strike", off + 0.05))
+    params = compute_parameters(events, coords)
+    moved = [s for s in params.steps if s.side == "right" and s.end_s == pytest.approx(off + 0.05)]
+    assert moved and moved[0].length is None
+    assert any("left out of the step lengths" in n for n in params.notes)
+    assert all(s.length is not None and s.length > 0 for s in params.steps if s not in moved)

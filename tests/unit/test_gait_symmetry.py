@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from avnmotion.gait.parameters import GaitParameters, Step, Stride
+from avnmotion.gait.parameters import GaitParameters, Phase, Step, Stride
 from avnmotion.gait.symmetry import compute_symmetry, symmetry_index
 from avnmotion.result import SideSummary
 
@@ -41,10 +41,26 @@ def _stride(side: str, t0: float, stance: float, single: float) -> Stride:
     return Stride(side, t0, t0 + 1.0, 0, True, t0 + stance, t0 + ds, t0 + ds + single)
 
 
-def _params(strides: list[Stride], steps: list[Step]) -> GaitParameters:
+def _params(
+    strides: list[Stride], steps: list[Step], phases: list[Phase] | None = None
+) -> GaitParameters:
     empty = SideSummary(n_strides=0)
     return GaitParameters(steps, strides, {"left": empty, "right": empty}, None, None, None,
-                          1.0, 1.0)  # fmt: skip
+                          1.0, 1.0, phases=phases or [])  # fmt: skip
+
+
+#: Stance 0.62 (left) and 0.58 (right); right swings 0.42 (left single support 0.42), left
+#: swings 0.36 and 0.34 (right single support 0.35 on average).
+PHASES = [
+    Phase("left", "stance", 0.0, 0.62, 0),
+    Phase("right", "swing", 0.04, 0.46, 0),
+    Phase("right", "stance", 0.5, 1.08, 0),
+    Phase("left", "swing", 0.62, 0.98, 0),
+    Phase("left", "stance", 1.0, 1.62, 0),
+    Phase("right", "swing", 1.04, 1.46, 0),
+    Phase("right", "stance", 1.5, 2.08, 0),
+    Phase("left", "swing", 1.62, 1.96, 0),
+]
 
 
 def test_compute_symmetry_means_lower_side_and_spread() -> None:
@@ -56,7 +72,7 @@ def test_compute_symmetry_means_lower_side_and_spread() -> None:
     ]
     steps = [Step("right", 0.0, 0.5, 0, 0.66), Step("left", 0.5, 1.0, 0, 0.6),
              Step("right", 1.0, 1.5, 0, 0.66), Step("left", 1.5, 2.0, 0, 0.6)]  # fmt: skip
-    out = {s.parameter: s for s in compute_symmetry(_params(strides, steps), cutoff_pct=10)}
+    out = {s.parameter: s for s in compute_symmetry(_params(strides, steps, PHASES), cutoff_pct=10)}
     ss = out["single_support_time_s"]
     assert ss.si_pct == pytest.approx(100 * (0.35 - 0.42) / (0.5 * 0.77), abs=0.01)
     assert ss.lower_side == "right" and ss.symmetric is False and ss.n_pairs == 2
@@ -67,5 +83,7 @@ def test_compute_symmetry_means_lower_side_and_spread() -> None:
     assert step.symmetric is True
     assert out["hip_excursion_deg"].si_pct is None
     assert out["hip_excursion_deg"].reason == "no value on one side"
-    strict = {s.parameter: s for s in compute_symmetry(_params(strides, steps), cutoff_pct=5)}
+    strict = {
+        s.parameter: s for s in compute_symmetry(_params(strides, steps, PHASES), cutoff_pct=5)
+    }
     assert strict["step_length"].symmetric is False
