@@ -15,7 +15,9 @@ Two cues repair this, both over whole arrays:
    own labels, so this cue undoes a wrong continuity event (whose parity would otherwise
    last until the next event) but cannot see MediaPipe's own swaps at leg crossing, which
    last 1-5 frames at 30 fps: segments of at least 0.2 s vote, and a shorter one (a brief
-   swap and its undo) takes the decision of the voting segment before it.
+   swap and its undo) takes the decision of the voting segment before it. A swap that
+   MediaPipe spreads over two frames (the middle frame half-way) is found by the two-frame
+   step.
 
 Sides in every result are the subject's own.
 """
@@ -32,6 +34,9 @@ from avnmotion.kinematics import _image_points_px, facing_sign_side_view
 from avnmotion.track import LANDMARK_INDEX, PoseTrack
 
 LEG_PARTS: tuple[str, ...] = ("hip", "knee", "ankle", "heel", "foot_index")
+#: Segments between continuity events shorter than this do not vote by depth (a brief swap
+#: and its undo).
+MIN_VOTING_SEGMENT_S = 0.2
 _COST_PARTS: tuple[str, ...] = ("knee", "ankle", "heel", "foot_index")
 
 
@@ -113,7 +118,27 @@ def detect_swap_frames(
     )[:-1]
     with np.errstate(invalid="ignore"):
         event = (same > 2 * jump_fraction * leg_len) & (cross < cross_ratio * same)
-    return np.concatenate([[False], np.nan_to_num(event, nan=0).astype(bool)])
+    event = np.concatenate([[False], np.nan_to_num(event, nan=0).astype(bool)])
+    # MediaPipe sometimes moves the legs onto each other over two frames (the middle frame
+    # half-way): neither one-frame step passes the ratio, the two-frame step does. The swap
+    # is placed at the middle frame.
+    same2 = _nanmean_rows(
+        np.linalg.norm(left[2:] - left[:-2], axis=2)
+        + np.linalg.norm(right[2:] - right[:-2], axis=2),
+        axis=1,
+    )
+    cross2 = _nanmean_rows(
+        np.linalg.norm(left[2:] - right[:-2], axis=2)
+        + np.linalg.norm(right[2:] - left[:-2], axis=2),
+        axis=1,
+    )
+    with np.errstate(invalid="ignore"):
+        two = (same2 > 2 * jump_fraction * leg_len[:-1]) & (cross2 < cross_ratio * same2)
+    two = np.concatenate([[False], np.nan_to_num(two, nan=0).astype(bool), [False]])
+    # not where a one-frame event already explains it, and once per transition
+    two &= ~event & ~np.roll(event, -1) & ~np.roll(event, 1)
+    two &= ~np.concatenate([[False], two[:-1]])
+    return event | two
 
 
 def repair_side_swaps(
@@ -156,7 +181,7 @@ def repair_side_swaps(
     counts = np.bincount(segment[valid], minlength=n_seg)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_vote = votes / counts
-    min_frames = max(3, round(0.2 * repaired.sampling_rate_hz))
+    min_frames = max(3, round(MIN_VOTING_SEGMENT_S * repaired.sampling_rate_hz))
     decided = counts >= min_frames
     flip_segment = (mean_vote <= -min_vote) & decided
     # A segment too short to vote on (a brief swap and its undo) is labelled relative to its

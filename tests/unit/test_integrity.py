@@ -56,3 +56,28 @@ def test_short_segment_between_swaps_follows_its_neighbours():
     fixed, report = repair_side_swaps(bad)
     np.testing.assert_allclose(fixed.image_xyz, tr.image_xyz, atol=1e-6)
     assert report.frames_relabelled == N - 4
+
+
+def test_swap_spread_over_two_frames_is_found():
+    # MediaPipe moves the legs onto each other over two frames: the middle frame lies
+    # half-way, so neither one-frame step is a clean exchange; the two-frame step is.
+    from avnmotion.integrity import detect_swap_frames
+
+    tr, ang = _walk()
+    gap = np.abs(ang["hip"]["left"] - ang["hip"]["right"])
+    start = int(np.argmax(gap[40:80])) + 40
+    swapped = np.zeros(N, dtype=bool)
+    swapped[start + 1 : start + 7] = True  # 6 frames swapped (as in the rendered walks)
+    bad = swap_legs(tr, swapped)
+    img = bad.image_xyz.copy()
+    both = swap_legs(tr, np.ones(N, dtype=bool)).image_xyz
+    for k in (start, start + 7):  # half-way frames at the swap and at its undo
+        img[k] = 0.5 * (tr.image_xyz[k] + both[k])
+    bad = bad.with_(image_xyz=img)
+    events = detect_swap_frames(bad)
+    assert np.flatnonzero(events).tolist() == [start, start + 7]
+    fixed, report = repair_side_swaps(bad)
+    assert report.swaps_fixed == 2
+    keep = np.ones(N, dtype=bool)
+    keep[[start, start + 7]] = False  # the half-way frames cannot be right either way
+    np.testing.assert_allclose(fixed.image_xyz[keep], tr.image_xyz[keep], atol=1e-6)
