@@ -21,27 +21,10 @@ from typing import Any
 import numpy as np
 
 from avnmotion.exercises.registry import EXERCISES
-from avnmotion.kinematics import compute_kinematics
-from avnmotion.pipeline import analyze_track, condition_track, exercise_ids
-from avnmotion.synth.validate import compare_test_result
+from avnmotion.pipeline import analyze_track, exercise_ids
+from avnmotion.synth.validate import SAGITTAL_KEY_ANGLES, angle_rmse, compare_test_result
 from benchmarks.common import sample_clips
 from tests.tracks import cached_track
-
-
-def angle_rmse(track: Any, key: dict[str, Any], names: tuple[str, ...]) -> dict[str, float]:
-    kin = compute_kinematics(condition_track(track).filtered)
-    out = {}
-    for name in names:
-        truth = key.get("angles_deg", {}).get(name)
-        if truth is None or name in kin.unavailable:
-            continue
-        est = kin.angle(name)
-        truth = np.asarray(truth, dtype=float)
-        n = min(len(truth), len(est))
-        ok = np.isfinite(est[:n]) & np.isfinite(truth[:n])
-        if ok.sum() > 10:
-            out[name] = float(np.sqrt(np.mean((est[:n][ok] - truth[:n][ok]) ** 2)))
-    return out
 
 
 def run() -> dict[str, Any]:
@@ -95,16 +78,7 @@ def run() -> dict[str, Any]:
                 }
                 test_errors[f"{video.stem}.{measure} ({unit})"] = err
         if key.get("view") == "side":
-            rm = angle_rmse(
-                track,
-                key,
-                (
-                    "left_hip_flexion_deg",
-                    "right_hip_flexion_deg",
-                    "left_knee_flexion_deg",
-                    "right_knee_flexion_deg",
-                ),
-            )
+            rm = angle_rmse(track, key, SAGITTAL_KEY_ANGLES)
             row["angle_rmse_deg"] = {k: round(v, 2) for k, v in rm.items()}
             hip_sq += [v**2 for k, v in rm.items() if "hip" in k]
             knee_sq += [v**2 for k, v in rm.items() if "knee" in k]

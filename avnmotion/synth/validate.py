@@ -168,6 +168,40 @@ def compare_pipeline_side_view(
     return out
 
 
+#: Side-view angles compared with the answer keys by :func:`angle_rmse`.
+SAGITTAL_KEY_ANGLES: tuple[str, ...] = (
+    "left_hip_flexion_deg",
+    "right_hip_flexion_deg",
+    "left_knee_flexion_deg",
+    "right_knee_flexion_deg",
+)
+
+
+def angle_rmse(track: Any, key: dict[str, Any], names: tuple[str, ...]) -> dict[str, float]:
+    """RMSE (deg) of the analysis' own angles against the key, every frame of the clip.
+
+    The angles are what a user gets (:func:`avnmotion.pipeline.condition_track`, then
+    :func:`avnmotion.kinematics.compute_kinematics`); names the key lacks or the view cannot
+    show are left out, and frames where either value is missing are not compared.
+    """
+    from avnmotion.kinematics import compute_kinematics
+    from avnmotion.pipeline import condition_track
+
+    kin = compute_kinematics(condition_track(track).filtered)
+    out = {}
+    for name in names:
+        truth = key.get("angles_deg", {}).get(name)
+        if truth is None or name in kin.unavailable:
+            continue
+        est = kin.angle(name)
+        truth_a = np.asarray(truth, dtype=float)
+        n = min(len(truth_a), len(est))
+        ok = np.isfinite(est[:n]) & np.isfinite(truth_a[:n])
+        if ok.sum() > 10:
+            out[name] = float(np.sqrt(np.mean((est[:n][ok] - truth_a[:n][ok]) ** 2)))
+    return out
+
+
 #: Answer-key ``test_result`` measure -> (field of the analysis' per-side ROM result).
 _ROM_FIELDS = {
     "hip_flexion_deg": "peak_deg",
