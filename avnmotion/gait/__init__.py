@@ -52,9 +52,9 @@ MIN_STRIDES = 2
 FRONT_VIEW_WARNINGS = (
     "front view: foot strikes and foot offs come from foot stillness in the image and are "
     "approximate (12-14 % within one frame of the truth on rendered front-view walks), so "
-    "stance, swing and support times and their symmetry are not reported and step lengths "
-    "are not measured; cadence and stride times come from the mid-swing foot crossings "
-    "(within 1 % on those walks)",
+    "stance, swing, support and step times and their symmetry are not reported and step "
+    "lengths are not measured; cadence and stride times come from the mid-swing foot "
+    "crossings (within 1 % on those walks)",
     "front view: pelvic drop and trunk lean are read from the video's hip and shoulder "
     "landmarks, which are not validated for this: on rendered front-view walks the hip line "
     "correlated r = -0.32 with the true pelvic obliquity (SD 2.5 vs 6.4 deg), so the absence "
@@ -158,8 +158,9 @@ def analyze_gait(
         return result, []
 
     symmetry = compute_symmetry(params, kin, cutoff_pct=symmetry_cutoff_pct)
-    if coords.mode == "front":
-        params, symmetry = _without_front_view_phases(params, symmetry)
+    if crossings is not None:
+        params, symmetry = _without_front_view_phases(params, symmetry, crossings)
+        n_complete = crossings.n_strides_
     flags = gait_flags(
         params, symmetry, kin, cutoff_pct=symmetry_cutoff_pct, affected_side=affected_side
     )
@@ -193,22 +194,34 @@ _PHASE_FIELDS = (
     "swing_pct_cycle",
     "single_support_pct_cycle",
     "double_support_pct_cycle",
+    "step_time_s",
+    "step_time_sd_s",
 )
-_PHASE_SYMMETRY = ("stance_time_s", "single_support_time_s", "swing_time_s")
+_PHASE_SYMMETRY = ("stance_time_s", "single_support_time_s", "swing_time_s", "step_time_s")
 
 
 def _without_front_view_phases(
-    params: GaitParameters, symmetry: list[SymmetryIndex]
+    params: GaitParameters, symmetry: list[SymmetryIndex], crossings: FootCrossingDetector
 ) -> tuple[GaitParameters, list[SymmetryIndex]]:
-    """Null the phase times and their symmetry in a front view, with the reason.
+    """Null the phase and step times and their symmetry in a front view, with the reason;
+    stride times per side come from the mid-swing crossings.
 
     Foot stillness put only 12-14 % of foot contacts within one frame of the truth on the
     rendered front-view walks, and read a stance SI of -19.8 % on a symmetric one.
     """
     reason = "not measured from a front view: foot contacts from foot stillness are approximate"
     blank = dict.fromkeys(_PHASE_FIELDS)
+    strides = crossings.summary()
     summaries = {
-        side: summ.model_copy(update={**blank, "n_stance_phases": 0, "n_swing_phases": 0})
+        side: summ.model_copy(
+            update={
+                **blank,
+                "n_stance_phases": 0,
+                "n_swing_phases": 0,
+                "stride_time_s": strides["stride_time_s"][side],  # type: ignore[index]
+                "stride_time_sd_s": strides["stride_time_sd_s"][side],  # type: ignore[index]
+            }
+        )
         for side, summ in params.summaries.items()
     }
     params = dataclasses.replace(params, summaries=summaries, phases=[])

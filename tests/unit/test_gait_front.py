@@ -89,6 +89,9 @@ def test_front_view_gait_reports_crossing_cadence_and_its_limits() -> None:
     assert flags == []
     # phase times from foot stillness are not reported from the front, and say why
     assert res.left is not None and res.left.stance_time_s is None
-    assert res.left.step_time_s is not None  # steps still are
+    assert res.left.step_time_s is None
+    # stride times per side and the strides behind the cadence come from the crossings
+    assert res.left.stride_time_s == pytest.approx(1.1, rel=0.02)
+    assert res.strides_used == crossings["n_strides"]
     stance = {s.parameter: s for s in res.symmetry}["stance_time_s"]
     assert stance.si_pct is None and "front view" in (stance.reason or "")
