@@ -36,8 +36,8 @@ foot does not lose it. A phase is kept when
   a turn), and it is the near leg's when each side has at least three near stance and swing
   phases (MediaPipe guesses the hidden far leg; see :func:`near_leg_phases`).
 
-On the rendered walkway clips (12 passes) these rules took the stance SI from -4.4 / -14.0 %
-(all phases) to -1.8 / -7.8 % for a true -0.0 / -10.0 %. Complete strides have exactly one
+On the rendered walkway clips (12 passes) these rules took the stance SI from -4.4 / -13.2 %
+(all phases) to -1.7 / -7.6 % for a true -0.0 / -10.0 %. Complete strides have exactly one
 event of each kind between their two strikes, all in the same walking pass; only they give
 the double support and the shares of the cycle (% of stride time). A complete stride whose
 stance is outside 35-90 % of its cycle or whose single support is not positive (a spurious
@@ -298,7 +298,7 @@ def near_leg_phases(phases: list[Phase], coords: GaitCoordinates) -> tuple[list[
     rendered walkway clips (12 passes) far-leg stances read 20-60 ms off in a direction
     that depends on the walking direction, and the far leg's phases outnumbered the near
     leg's up to 3 to 1, so pooling them pulled the stance SI 3-4 points from the truth
-    (near legs only: within 2.3 points). Each side is the near one on every other pass of a
+    (near legs only: within 2.5 points). Each side is the near one on every other pass of a
     walk back and forth. Kept only when every side has :data:`MIN_NEAR_PHASES` near stance
     and swing phases; otherwise all phases are used, with a note.
     """
