@@ -121,6 +121,11 @@ def analyze_gait(
     if crossings is not None:
         info["front_view_crossings"] = crossings.summary()
         cadence = crossings.cadence_steps_per_min_
+        if cadence is None:
+            warnings.append(
+                f"front view: no cadence: the feet passed each other in {crossings.n_strides_} "
+                f"complete stride(s) of walking, and at least {MIN_STRIDES} are needed"
+            )
     n_complete = params.n_complete_strides
     if crossings is not None and n_complete < MIN_STRIDES and crossings.n_strides_ >= MIN_STRIDES:
         # Foot contacts too few for phases, but the crossings time the strides.

@@ -95,3 +95,14 @@ def test_front_view_gait_reports_crossing_cadence_and_its_limits() -> None:
     assert res.strides_used == crossings["n_strides"]
     stance = {s.parameter: s for s in res.symmetry}["stance_time_s"]
     assert stance.si_pct is None and "front view" in (stance.reason or "")
+
+
+def test_too_short_a_front_walk_has_no_cadence_and_says_why() -> None:
+    # The walker leaves the view 1.8 s in: one crossing interval, no stride to time.
+    track, _ = synthetic_walk(fs=60.0, stride_time_s=1.1, missing_s=[(1.8, 99.0)])
+    front = _front(track)
+    res, flags = analyze_gait(front, compute_kinematics(front))
+    assert res.cadence_steps_per_min is None and flags == []
+    assert res.details["front_view_crossings"]["n_strides"] == 1
+    assert any(w.startswith("front view: no cadence") for w in res.warnings)
+    assert any(w.startswith("not enough strides") for w in res.warnings)
