@@ -169,7 +169,7 @@ def analyze_gait(
     flags = gait_flags(
         params, symmetry, kin, cutoff_pct=symmetry_cutoff_pct, affected_side=affected_side
     )
-    info.update(tables(params, kin))
+    info.update(tables(params, kin, phase_times=crossings is None))
     result = GaitResult(
         events=detector.events_,
         events_dropped=detector.dropped_,

@@ -617,8 +617,14 @@ def _gait_speed(steps: list[Step], strides: list[Stride]) -> float | None:
     return float(np.mean(stride_lengths) / np.mean(times))
 
 
-def tables(params: GaitParameters, kin: Kinematics | None = None) -> dict[str, Any]:
-    """Per-step and per-stride tables for ``GaitResult.details`` (JSON-able)."""
+def tables(
+    params: GaitParameters, kin: Kinematics | None = None, *, phase_times: bool = True
+) -> dict[str, Any]:
+    """Per-step, per-stride and per-phase tables for ``GaitResult.details`` (JSON-able).
+
+    ``phase_times=False`` (front view) leaves out every time that depends on when a foot
+    landed or left the ground: step times, the strides' phases and the phase table.
+    """
     m = params.metres_per_unit
     leg = params.leg_length
     step_rows = []
@@ -627,8 +633,9 @@ def tables(params: GaitParameters, kin: Kinematics | None = None) -> dict[str, A
             "side": s.side,
             "start_s": _r(s.start_s),
             "end_s": _r(s.end_s),
-            "step_time_s": _r(s.step_time_s),
         }
+        if phase_times:
+            row["step_time_s"] = _r(s.step_time_s)
         if s.length is not None:
             row["step_length_leg_lengths"] = _r(s.length / leg) if leg > 0 else None
             row["step_length_m"] = _r(s.length * m) if m is not None else None
@@ -645,11 +652,22 @@ def tables(params: GaitParameters, kin: Kinematics | None = None) -> dict[str, A
             "end_s": _r(sr.end_s),
             "complete": sr.complete,
         }
-        row.update({k: _r(v, 4) for k, v in sr.phases().items()})
+        if phase_times:
+            row.update({k: _r(v, 4) for k, v in sr.phases().items()})
         exc, ext = hip_stride_measures(kin, sr)
         if exc is not None:
             row["hip_excursion_deg"] = _r(exc, 2)
         if ext is not None:
             row["peak_hip_extension_deg"] = _r(ext, 2)
         stride_rows.append(row)
-    return {"steps": step_rows, "strides": stride_rows}
+    phase_rows = [
+        {
+            "side": p.side,
+            "phase": p.kind,
+            "start_s": _r(p.start_s),
+            "end_s": _r(p.end_s),
+            "duration_s": _r(p.duration_s),
+        }
+        for p in (params.phases if phase_times else [])
+    ]
+    return {"steps": step_rows, "strides": stride_rows, "phases": phase_rows}

@@ -95,6 +95,10 @@ def test_front_view_gait_reports_crossing_cadence_and_its_limits() -> None:
     assert res.strides_used == crossings["n_strides"]
     stance = {s.parameter: s for s in res.symmetry}["stance_time_s"]
     assert stance.si_pct is None and "front view" in (stance.reason or "")
+    # nor do the per-stride and per-step tables carry them
+    assert res.details["phases"] == []
+    assert all("stance_time_s" not in row for row in res.details["strides"])
+    assert all("step_time_s" not in row for row in res.details["steps"])
 
 
 def test_too_short_a_front_walk_has_no_cadence_and_says_why() -> None:

@@ -55,6 +55,12 @@ def test_symmetric_walk_3d_parameters() -> None:
     assert {c.angle for c in res.cycles} >= {"hip_flexion_deg", "knee_flexion_deg"}
     assert all(len(c.mean_deg) == 101 for c in res.cycles)
     assert res.details["steps"] and res.details["strides"]
+    # every phase behind the stance and swing times is listed
+    phases = res.details["phases"]
+    for side in ("left", "right"):
+        summ = getattr(res, side)
+        n = sum(1 for p in phases if p["side"] == side and p["phase"] == "stance")
+        assert n == summ.n_stance_phases > 0
 
 
 def test_side_view_lengths_need_height() -> None:
