@@ -127,35 +127,30 @@ def analyze_gait(
                 f"complete stride(s) of walking, and at least {MIN_STRIDES} are needed"
             )
     n_complete = params.n_complete_strides
-    if crossings is not None and n_complete < MIN_STRIDES and crossings.n_strides_ >= MIN_STRIDES:
-        # Foot contacts too few for phases, but the crossings time the strides.
-        warnings.append(
-            f"front view: stance, swing and support times need foot contacts, and foot "
-            f"stillness gave only {n_complete} complete stride(s); cadence is from "
-            f"{crossings.n_strides_} strides of mid-swing foot crossings, and no phase, "
-            f"symmetry or deviation is reported"
-        )
-        result = GaitResult(
-            events=detector.events_,
-            events_dropped=detector.dropped_,
-            cadence_steps_per_min=cadence,
-            strides_used=crossings.n_strides_,
-            walking_direction_changes=coords.direction_changes,
-            warnings=warnings,
-            details=info,
-        )
-        return result, []
     if n_complete < MIN_STRIDES:
-        per_side = {s: params.summaries[s].n_strides for s in ("left", "right")}
-        warnings.append(
-            f"not enough strides: {n_complete} complete stride(s) found "
-            f"(left {per_side['left']}, right {per_side['right']}; {len(events)} events); "
-            f"at least {MIN_STRIDES} are needed for gait parameters"
-        )
+        if crossings is not None and crossings.n_strides_ >= MIN_STRIDES:
+            # Foot contacts too few for phases, but the crossings time the strides.
+            used = crossings.n_strides_
+            warnings.append(
+                f"front view: stance, swing and support times need foot contacts, and foot "
+                f"stillness gave only {n_complete} complete stride(s); cadence is from "
+                f"{used} strides of mid-swing foot crossings, and no phase, symmetry or "
+                f"deviation is reported"
+            )
+        else:
+            used = n_complete
+            per_side = {s: params.summaries[s].n_strides for s in ("left", "right")}
+            warnings.append(
+                f"not enough strides: {n_complete} complete stride(s) found "
+                f"(left {per_side['left']}, right {per_side['right']}; {len(events)} events); "
+                f"at least {MIN_STRIDES} are needed for gait parameters"
+            )
         result = GaitResult(
             events=detector.events_,
             events_dropped=detector.dropped_,
-            strides_used=n_complete,
+            # only the crossings time strides without foot contacts (front view)
+            cadence_steps_per_min=cadence if crossings is not None else None,
+            strides_used=used,
             walking_direction_changes=coords.direction_changes,
             warnings=warnings,
             details=info,
@@ -216,19 +211,18 @@ def _without_front_view_phases(
     """
     reason = "not measured from a front view: foot contacts from foot stillness are approximate"
     blank = dict.fromkeys(_PHASE_FIELDS)
-    strides = crossings.summary()
-    summaries = {
-        side: summ.model_copy(
+    summaries = {}
+    for side, summ in params.summaries.items():  # two sides
+        mean, sd = crossings.stride_time_s(side)
+        summaries[side] = summ.model_copy(
             update={
                 **blank,
                 "n_stance_phases": 0,
                 "n_swing_phases": 0,
-                "stride_time_s": strides["stride_time_s"][side],  # type: ignore[index]
-                "stride_time_sd_s": strides["stride_time_sd_s"][side],  # type: ignore[index]
+                "stride_time_s": mean,
+                "stride_time_sd_s": sd,
             }
         )
-        for side, summ in params.summaries.items()
-    }
     params = dataclasses.replace(params, summaries=summaries, phases=[])
     symmetry = [
         SymmetryIndex(parameter=s.parameter, si_sd_pct=None, cutoff_pct=s.cutoff_pct, reason=reason)

@@ -44,6 +44,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from avnmotion.gait.geometry import SIDES, GaitCoordinates
+from avnmotion.signal import _prev_next_valid
 
 FloatArray = NDArray[np.float64]
 
@@ -71,13 +72,6 @@ def _leg_length_px(c: GaitCoordinates) -> FloatArray:
     n = np.sum(np.isfinite(legs), axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(n > 0, np.nansum(legs, axis=0) / n, np.nan)
-
-
-def _forward_fill(x: FloatArray) -> FloatArray:
-    """Carry the last finite value forward (NaN before the first one)."""
-    idx = np.where(np.isfinite(x), np.arange(x.size), -1)
-    idx = np.maximum.accumulate(idx)
-    return np.where(idx >= 0, x[np.maximum(idx, 0)], np.nan)
 
 
 class FootCrossingDetector:
@@ -127,7 +121,9 @@ class FootCrossingDetector:
             d = (c.points[toe["left"]][:, 1] - c.points[toe["right"]][:, 1]) / leg
             speed = {s: np.abs(c.velocity[toe[s]][:, 1]) / leg for s in SIDES}
         h = self.hysteresis_leg_lengths
-        state = _forward_fill(np.where(d > h, 1.0, np.where(d < -h, -1.0, np.nan)))
+        band = np.where(d > h, 1.0, np.where(d < -h, -1.0, np.nan))
+        last, _ = _prev_next_valid(np.isfinite(band))  # hold the last side of the band
+        state = np.where(last >= 0, band[np.maximum(last, 0)], np.nan)
         # A state change from -1 to +1 (or back) is one crossing; it lies after the last
         # sign change of d before the frame where the band was cleared.
         k = np.flatnonzero(np.isfinite(state[:-1]) & (np.diff(state) != 0)) + 1
@@ -177,6 +173,13 @@ class FootCrossingDetector:
             self.cadence_steps_per_min_ = None
             self.cadence_se_steps_per_min_ = None
 
+    def stride_time_s(self, side: str) -> tuple[float | None, float | None]:
+        """Mean and SD (s) of one side's crossing stride times (None without enough)."""
+        v = self.stride_times_s_[side]
+        mean = round(float(np.mean(v)), 4) if v.size else None
+        sd = round(float(np.std(v, ddof=1)), 4) if v.size > 1 else None
+        return mean, sd
+
     def summary(self) -> dict[str, object]:
         """JSON-able record for ``GaitResult.details['front_view_crossings']``."""
         return {
@@ -184,14 +187,8 @@ class FootCrossingDetector:
             "mid_swings": [
                 {"side": m.side, "time_s": m.time_s, "pass": m.pass_id} for m in self.mid_swings_
             ],
-            "stride_time_s": {
-                s: (round(float(np.mean(v)), 4) if v.size else None)
-                for s, v in self.stride_times_s_.items()
-            },
-            "stride_time_sd_s": {
-                s: (round(float(np.std(v, ddof=1)), 4) if v.size > 1 else None)
-                for s, v in self.stride_times_s_.items()
-            },
+            "stride_time_s": {s: self.stride_time_s(s)[0] for s in SIDES},
+            "stride_time_sd_s": {s: self.stride_time_s(s)[1] for s in SIDES},
             "n_strides": self.n_strides_,
             "cadence_steps_per_min": self.cadence_steps_per_min_,
             "cadence_se_steps_per_min": self.cadence_se_steps_per_min_,

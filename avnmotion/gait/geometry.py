@@ -423,7 +423,7 @@ def _coordinates_video(
     for k, (a, b) in enumerate(runs(steady)):
         pass_id[a:b] = k
     cruising = (
-        _trim_slow_pass_ends(steady, _gradient(pelvis, t)[:, 0] * sign, fs, p)
+        _cruising_frames(steady, _gradient(pelvis, t)[:, 0] * sign, fs, p)
         if mode == "side"
         else None
     )
@@ -450,7 +450,7 @@ def _coordinates_video(
 SLOW_PASS_END_FRACTION = 0.6
 
 
-def _trim_slow_pass_ends(
+def _cruising_frames(
     steady: NDArray[np.bool_], forward_speed: FloatArray, fs: float, p: dict[str, FloatArray]
 ) -> NDArray[np.bool_]:
     """Side view: the passes without their slow ends (deceleration into, acceleration out of
