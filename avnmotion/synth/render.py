@@ -209,7 +209,9 @@ class SceneRenderer:
         view_dir /= np.linalg.norm(view_dir)
         floor = trimesh.creation.box(extents=[40.0, 0.02, 40.0])
         floor.apply_translation([cx, -0.01, cz])
-        scene.add(pyrender.Mesh.from_trimesh(floor, material=material((0.42, 0.36, 0.30), 0.9)))
+        room = [
+            scene.add(pyrender.Mesh.from_trimesh(floor, material=material((0.42, 0.36, 0.30), 0.9)))
+        ]
         # floor tiles (subtle lines help depth perception)
         # back wall: behind the subject along the view direction
         far = float(np.max((np.vstack([pel[:, 0], pel[:, 1], pel[:, 2]]).T - cam) @ view_dir)) + 1.8
@@ -220,14 +222,22 @@ class SceneRenderer:
         c, s = np.cos(yaw), np.sin(yaw)
         tw[:3, :3] = np.array([[c, 0, s], [0, 1, 0], [-s, 0, c]])
         tw[:3, 3] = [wall_c[0], 3.0, wall_c[2]]
-        scene.add(pyrender.Mesh.from_trimesh(wall, material=material((0.86, 0.85, 0.80))), pose=tw)
+        room.append(
+            scene.add(
+                pyrender.Mesh.from_trimesh(wall, material=material((0.86, 0.85, 0.80))), pose=tw
+            )
+        )
         skirt = trimesh.creation.box(extents=[40.0, 0.12, 0.07])
         ts = tw.copy()
         ts[:3, 3] = [wall_c[0] - view_dir[0] * 0.03, 0.06, wall_c[2] - view_dir[2] * 0.03]
-        scene.add(pyrender.Mesh.from_trimesh(skirt, material=material((0.45, 0.40, 0.35))), pose=ts)
+        room.append(
+            scene.add(
+                pyrender.Mesh.from_trimesh(skirt, material=material((0.45, 0.40, 0.35))), pose=ts
+            )
+        )
         # props (chair, table)
         for prop in motion.props:
-            scene.add(
+            node = scene.add(
                 pyrender.Mesh.from_trimesh(
                     _trimesh(prop.vertices, prop.faces),
                     material=material(prop.colour),
@@ -235,6 +245,7 @@ class SceneRenderer:
                 ),
                 pose=prop.pose,
             )
+            room.append(node)
         # subject
         self.nodes: list[tuple[str, Any]] = []
         for seg, v, f, col in body_parts(motion.subject):
@@ -257,6 +268,7 @@ class SceneRenderer:
         scene.add(cam_node, pose=camera.pose())
         self.scene = scene
         self.renderer = pyrender.OffscreenRenderer(camera.width, camera.height)
+        _fix_draw_order(self.renderer, [*room, *(node for _, node in self.nodes)])
 
     def render_frame(self, segments: dict[str, FloatArray], i: int) -> NDArray[np.uint8]:
         for seg, node in self.nodes:
@@ -269,6 +281,29 @@ class SceneRenderer:
 
     def close(self) -> None:
         self.renderer.delete()
+
+
+def _fix_draw_order(renderer: Any, mesh_nodes: list[Any]) -> None:
+    """Draw meshes in a fixed order so that a render is byte-identical from run to run.
+
+    pyrender sorts mesh nodes by distance to the camera but keeps ties (segments sharing an
+    origin) in the order of a ``set`` of nodes, i.e. by memory address, so coincident surfaces
+    came out differently in each process (a few pixels per frame, which the video encoder
+    then spread). Ties now keep the order in which the nodes were added.
+    """
+    rank = {node: k for k, node in enumerate(mesh_nodes)}
+    inner = renderer._renderer
+
+    def sorted_mesh_nodes(sc: Any) -> list[Any]:
+        cam = sc.get_pose(sc.main_camera_node)[:3, 3]
+
+        def key(n: Any) -> tuple[bool, float, int]:
+            dist = float(np.linalg.norm(sc.get_pose(n)[:3, 3] - cam))
+            return (bool(n.mesh.is_transparent), -dist, rank.get(n, len(rank)))
+
+        return sorted(sc.mesh_nodes, key=key)
+
+    inner._sorted_mesh_nodes = sorted_mesh_nodes
 
 
 def _look_pose(direction: FloatArray) -> FloatArray:
