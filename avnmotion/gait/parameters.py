@@ -37,7 +37,8 @@ foot does not lose it. A phase is kept when
   phases (MediaPipe guesses the hidden far leg; see :func:`near_leg_phases`).
 
 On the rendered walkway clips (12 passes) these rules took the stance SI from -4.4 / -13.2 %
-(all phases) to -1.7 / -7.6 % for a true -0.0 / -10.0 %. Complete strides have exactly one
+(all phases) to -1.7 / -7.6 % for a true -0.0 / -10.0 % (-0.8 / -7.3 % after the leg-crossing
+rule of :mod:`avnmotion.integrity`). Complete strides have exactly one
 event of each kind between their two strikes, all in the same walking pass; only they give
 the double support and the shares of the cycle (% of stride time). A complete stride whose
 stance is outside 35-90 % of its cycle or whose single support is not positive (a spurious

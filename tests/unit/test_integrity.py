@@ -81,3 +81,28 @@ def test_swap_spread_over_two_frames_is_found():
     keep = np.ones(N, dtype=bool)
     keep[[start, start + 7]] = False  # the half-way frames cannot be right either way
     np.testing.assert_allclose(fixed.image_xyz[keep], tr.image_xyz[keep], atol=1e-6)
+
+
+def test_swap_handed_back_where_the_legs_cross_is_repaired():
+    # MediaPipe swaps the legs with a jump, then hands each label back to its own leg where
+    # the legs meet (no jump to see). The fix from the jump must last until that crossing
+    # and no longer; the depth cue cannot help (MediaPipe's depth follows its own labels).
+    from avnmotion.integrity import detect_swap_frames, leg_crossings
+
+    tr, _ = _walk()
+    crossings = np.flatnonzero(leg_crossings(tr))
+    cross = int(crossings[crossings > 30][0])
+    start = cross - 4  # legs well apart here, so the jump is seen
+    swapped = np.zeros(N, dtype=bool)
+    swapped[start:cross] = True
+    img = swap_legs(tr, swapped).image_xyz.copy()
+    both = swap_legs(tr, np.ones(N, dtype=bool)).image_xyz
+    # the hand-back is spread over the crossing frames: no clean one- or two-frame exchange
+    for k, w in ((cross, 0.6), (cross + 1, 0.3)):
+        img[k] = (1 - w) * tr.image_xyz[k] + w * both[k]
+    bad = tr.with_(image_xyz=img)
+    assert np.flatnonzero(detect_swap_frames(bad)).tolist() == [start]
+    fixed, report = repair_side_swaps(bad)
+    np.testing.assert_allclose(fixed.image_xyz[:cross], tr.image_xyz[:cross], atol=1e-6)
+    np.testing.assert_allclose(fixed.image_xyz[cross + 2 :], tr.image_xyz[cross + 2 :], atol=1e-6)
+    assert report.frames_relabelled == 4
