@@ -2,7 +2,9 @@
 technique cues (tempo, smoothness).
 
 A rule reads one signal over one phase of a rep (whole rep, away from rest, top, return, or a
-hold) and compares one measure (max, min, absolute max, range) with its threshold. Rules for the
+hold) and compares one measure (max, min, absolute max, range, or rise: the phase's maximum
+minus the signal's level at the start of the rep, the median of its first
+:data:`START_LEVEL_S`) with its threshold. Rules for the
 patient become short cues in ``ExerciseResult.patient_messages`` and codes in
 ``Rep.form_issues``; rules for the clinician become :class:`~avnmotion.result.Flag` s.
 
@@ -53,10 +55,17 @@ class Violation:
     window: Window
 
 
-def _measure(values: FloatArray, measure: str) -> float | None:
+#: The "start of the rep" level for the ``rise`` measure: the median over this long.
+START_LEVEL_S = 0.2
+
+
+def _measure(values: FloatArray, measure: str, start: FloatArray | None = None) -> float | None:
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         return None
+    if measure == "rise":
+        base = start[np.isfinite(start)] if start is not None else finite[:0]
+        return float(finite.max() - np.median(base)) if base.size else None
     if measure == "max":
         return float(finite.max())
     if measure == "min":
@@ -94,6 +103,7 @@ def evaluate_rules(
             cache[key] = get_signal(name, side, kin, track)[0]
         return cache[key]
 
+    n_start = max(1, round(START_LEVEL_S * track.sampling_rate_hz))
     for rule in rules:
         reason = rule_unavailable(rule, kin, track)
         if reason is not None:
@@ -110,7 +120,8 @@ def evaluate_rules(
             else:
                 sides = (w.side,)
             for s in sides:
-                value = _measure(signal(rule.signal, s)[frames], rule.measure)
+                y = signal(rule.signal, s)
+                value = _measure(y[frames], rule.measure, y[w.rep[:n_start]])
                 if value is not None and _violates(value, rule):
                     violations.append(
                         Violation(rule, None if s in ("axial", "both") else s, value, w)

@@ -36,7 +36,7 @@ ViewName = Literal["side", "front"]
 SideMode = Literal["working", "axial", "body"]
 Laterality = Literal["unilateral", "bilateral", "either"]
 WeightBearing = Literal["none", "bilateral", "unilateral"]
-Measure = Literal["max", "min", "abs_max", "range"]
+Measure = Literal["max", "min", "abs_max", "range", "rise"]
 Phase = Literal["rep", "away", "top", "return", "hold"]
 Comparator = Literal[">", "<"]
 RuleSide = Literal["working", "each", "axial"]
@@ -436,14 +436,19 @@ _DEFINITIONS: tuple[ExerciseDefinition, ...] = (
         laterality="unilateral",
         weight_bearing="unilateral",
         form_rules=(
+            # The thigh swinging forward, measured from where it was at the start of the rep:
+            # a clean curl moves the trunk-thigh angle through about 16 deg too (it extends,
+            # then returns; sample key), so its range cannot tell the fault. Sample clip:
+            # clean reps rise 2-5 deg, the rep with a 17 deg forward swing 10 deg (MediaPipe
+            # reads the swing short).
             FormRule(
                 code="hamstring_curl_hip_flexion",
                 signal="hip_flexion_deg",
-                measure="range",
+                measure="rise",
                 comparator=">",
-                threshold=15.0,
-                message="hip flexed and extended through {value:.0f} deg during the curl, "
-                "threshold {threshold:.0f}",
+                threshold=8.0,
+                message="hip flexed {value:.0f} deg beyond its position at the start of the "
+                "curl (the thigh swung forward), threshold {threshold:.0f}",
                 cue="Keep the thigh still and in line with the standing leg; bend only the knee.",
                 source="programme technique criterion; trunk-thigh angle (5 deg video error)",
             ),
@@ -554,7 +559,11 @@ _DEFINITIONS: tuple[ExerciseDefinition, ...] = (
         laterality="bilateral",
         weight_bearing="bilateral",
         form_rules=(KNEE_VALGUS_RULE,),
-        tempo=Tempo(eccentric_s=0.6),
+        # The knee bends in the middle of a sit-down, so its measured (5-95 %) time is about
+        # a third of the whole descent: 0.48 s for a 1.5 s sit-down on the sample clip and on
+        # its true angles alike. 0.3 s is a sit-down of about 1 s or less (dropping into the
+        # chair).
+        tempo=Tempo(eccentric_s=0.3),
         cannot_verify="use of the hands on the thighs or the chair is not detected",
     ),
     _d(

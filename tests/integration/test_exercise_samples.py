@@ -144,3 +144,51 @@ def test_rom_test_values_within_five_degrees_of_the_key(name: str) -> None:
     for measure, (got, truth, _unit) in pairs.items():
         assert got is not None, measure
         assert got == pytest.approx(truth, abs=5.0), measure
+
+
+#: Injected fault (key ``faults[].kind``) -> the form-issue codes that report it on its rep.
+#: ``hip_flexion_past_90`` is judged against a protocol's precautions (tests of the loading
+#: module), not as technique; partial reps are checked by the count test above.
+FAULT_CODES = {
+    "bent_knee": {"slr_knee_bent"},
+    "knee_valgus": {"knee_valgus"},
+    "trunk_lean": {"trunk_lateral_lean"},
+    "above_shoulder_height": {"raise_above_shoulder"},
+    "hip_flexion_compensation": {"hamstring_curl_hip_flexion"},
+    "jerky_fast_rep": {"too_fast", "jerky"},
+}
+NOT_TECHNIQUE = {"partial_rep", "hip_flexion_past_90"}
+
+FAULT_MISSES = {
+    "leg_extension": "clean reps flagged jerky: MediaPipe's seated knee angle at full extension "
+    "swings by 12-23 % of the rep's range (the injected jerky rep by 18 %)",
+}
+
+
+def _fault_clips() -> list[str]:
+    out = []
+    for key_path in sorted(SAMPLES.glob("*.json")):
+        key = json.loads(key_path.read_text(encoding="utf-8"))
+        if key.get("exercise") and key.get("faults") and key_path.with_suffix(".mp4").is_file():
+            out.append(key_path.stem)
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", _with_misses(_fault_clips(), FAULT_MISSES))
+def test_injected_faults_are_flagged_on_their_rep_and_clean_reps_have_none(name: str) -> None:
+    ex, key = _analyse(name)
+
+    def overlapping(start_s: float, end_s: float) -> list[Any]:
+        return [r for r in ex.reps if r.start_s < end_s and r.end_s > start_s]
+
+    faulty: set[int] = set()
+    for fault in key["faults"]:
+        if fault["kind"] in NOT_TECHNIQUE:
+            continue
+        reps = overlapping(fault["start_s"], fault["end_s"])
+        assert len(reps) == 1, (fault, ex.reps)
+        assert FAULT_CODES[fault["kind"]] & set(reps[0].form_issues), (fault, reps[0])
+        faulty.add(reps[0].index)
+    clean = {r.index: r.form_issues for r in ex.reps if r.index not in faulty}
+    assert all(not issues for issues in clean.values()), clean

@@ -1,5 +1,6 @@
-"""Exact rep counts on exercise clips rendered at test time from seeds and settings that
-are not in the sample set (another subject, camera, tempo, side and number of reps).
+"""Exact rep counts, and no form issue on clean reps, on exercise clips rendered at test time
+from seeds and settings that are not in the sample set (another subject, camera, tempo, side
+and number of reps).
 
 The answer key comes from the simulation; the analysis sees only the video. Marks: render,
 slow (each clip is rendered with the EGL software renderer, then analysed with MediaPipe).
@@ -62,3 +63,6 @@ def test_unseen_variant_counts_exactly(spec: ClipSpec, tmp_path) -> None:
     assert len(ex.partial_reps) == key["exercise"]["partial_reps"]
     if key["exercise"]["side"] in ("left", "right"):
         assert ex.working_side == key["exercise"]["side"]
+    # no fault was injected: no rep carries a form issue (technique or tempo)
+    assert key.get("faults", []) == [] or all(f["kind"] == "partial_rep" for f in key["faults"])
+    assert {r.index: r.form_issues for r in ex.reps if r.form_issues} == {}

@@ -63,6 +63,32 @@ def test_slr_bent_knee_flagged_only_on_the_faulty_rep():
     assert flags == [] and warnings == []
 
 
+def test_hamstring_curl_flags_the_thigh_swinging_forward_not_its_extension():
+    # Clean curls extend the hip 16 deg and bring it back (the rendered sample's key: a 16 deg
+    # range, past the old 15 deg range threshold); rep 3 swings the thigh 17 deg forward
+    # instead. Only the rise above the rep's starting level tells them apart.
+    knee, truth = cosine_reps([90] * 5, up_s=1.1, top_s=0.5, down_s=1.2, rest_s=1.0)
+    n = knee.size
+    lift = np.clip(knee / 90.0, 0.0, 1.0)
+    hip = 10.0 - 16.0 * lift
+    a, b = truth[2]
+    i, j = int(a * FPS), int(b * FPS)
+    hip[i:j] = 10.0 + 17.0 * lift[i:j]
+    kin = make_kin(
+        n,
+        "side",
+        right_knee_flexion_deg=knee + _noise(n, 2.0, 1),
+        right_hip_flexion_deg=hip + _noise(n, 2.0, 2),
+        left_knee_flexion_deg=5.0 + _noise(n, 2.0, 3),
+        left_hip_flexion_deg=10.0 + _noise(n, 2.0, 4),
+        trunk_forward_lean_deg=-90 + _noise(n, 1.0, 5),
+    )
+    res, _, _ = analyze_exercise(blank_track(n), kin, kin, "hamstring_curl")
+    assert res.rep_count == 5 and res.working_side == "right"
+    flagged = [r.index for r in res.reps if "hamstring_curl_hip_flexion" in r.form_issues]
+    assert flagged == [2]
+
+
 def test_slr_without_fault_has_no_cue():
     n, kin, _ = _slr_kin(bent_rep=0)
     kin.angles_deg["left_knee_flexion_deg"] = _noise(n, 2.0, 9)
