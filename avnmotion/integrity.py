@@ -87,6 +87,18 @@ def _nanmean_rows(a: NDArray[np.float64], axis: int) -> NDArray[np.float64]:
         return np.nanmean(a, axis=axis)
 
 
+def _leg_lengths_px(xy: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The longer of the two hip-ankle image distances per frame (px)."""
+    return np.fmax(
+        np.linalg.norm(
+            xy[:, LANDMARK_INDEX["left_hip"]] - xy[:, LANDMARK_INDEX["left_ankle"]], axis=1
+        ),
+        np.linalg.norm(
+            xy[:, LANDMARK_INDEX["right_hip"]] - xy[:, LANDMARK_INDEX["right_ankle"]], axis=1
+        ),
+    )
+
+
 def detect_swap_frames(
     track: PoseTrack, *, jump_fraction: float = 0.15, cross_ratio: float = 0.5
 ) -> NDArray[np.bool_]:
@@ -114,14 +126,7 @@ def detect_swap_frames(
         axis=1,
     )
     # Scale: the longer hip-ankle distance in the previous frame (causal, per frame).
-    leg_len = np.fmax(
-        np.linalg.norm(
-            xy[:, LANDMARK_INDEX["left_hip"]] - xy[:, LANDMARK_INDEX["left_ankle"]], axis=1
-        ),
-        np.linalg.norm(
-            xy[:, LANDMARK_INDEX["right_hip"]] - xy[:, LANDMARK_INDEX["right_ankle"]], axis=1
-        ),
-    )[:-1]
+    leg_len = _leg_lengths_px(xy)[:-1]
     with np.errstate(invalid="ignore"):
         event = (same > 2 * jump_fraction * leg_len) & (cross < cross_ratio * same)
     event = np.concatenate([[False], np.nan_to_num(event, nan=0).astype(bool)])
@@ -151,16 +156,14 @@ def leg_crossings(track: PoseTrack, *, max_sep_leg_lengths: float = 0.25) -> NDA
     """Frames where the legs cross in the image, ``(n_time,)``.
 
     A crossing is a local minimum of the mean image distance between the left and right knee,
-    ankle, heel and toe that is below ``max_sep_leg_lengths`` x the median leg length (hip to
-    ankle). In a side view the legs cross once per step, in mid-swing.
+    ankle, heel and toe that is below ``max_sep_leg_lengths`` x the median leg length (the
+    longer hip-ankle distance per frame). In a side view the legs cross once per step, in mid-swing.
     """
     xy = _image_points_px(track)
     left = xy[:, _leg_index("left", _COST_PARTS)]
     right = xy[:, _leg_index("right", _COST_PARTS)]
     sep = _nanmean_rows(np.linalg.norm(left - right, axis=2), axis=1)
-    leg = np.linalg.norm(
-        xy[:, LANDMARK_INDEX["left_hip"]] - xy[:, LANDMARK_INDEX["left_ankle"]], axis=1
-    )
+    leg = _leg_lengths_px(xy)
     leg_len = float(np.nanmedian(leg)) if np.any(np.isfinite(leg)) else np.nan
     out = np.zeros(track.n_frames, dtype=bool)
     if not np.isfinite(leg_len) or track.n_frames < 3:

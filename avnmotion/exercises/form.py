@@ -64,7 +64,7 @@ def _measure(values: FloatArray, measure: str, start: FloatArray | None = None) 
     if finite.size == 0:
         return None
     if measure == "rise":
-        base = start[np.isfinite(start)] if start is not None else finite[:0]
+        base = start[np.isfinite(start)] if start is not None else np.empty(0)
         return float(finite.max() - np.median(base)) if base.size else None
     if measure == "max":
         return float(finite.max())
