@@ -24,6 +24,10 @@ Two cues repair this, both over whole arrays:
    until the crossing and the depth cue decides what follows it. Near-knee RMSE over both
    passes of three two-pass renders: 9.8 / 10.0 / 10.1 -> 7.0 / 7.4 / 10.1 deg; on the
    12-pass walkway samples 10.5 -> 9.3 (normal) and 6.3 -> 6.5 (antalgic).
+4. **Causal repair** (rep counting and the live path): continuity only, and each fix ends at
+   the next leg crossing, known one frame later (:func:`causal_swap_parity`). Without that
+   end, one missed hand-back relabelled the rest of a clip: the sample seated leg extension
+   counted the resting leg for its last 5 s (its last rep read 65 % of the range, not 108 %).
 
 Sides in every result are the subject's own.
 """
@@ -152,18 +156,70 @@ def detect_swap_frames(
     return event | two
 
 
-def leg_crossings(track: PoseTrack, *, max_sep_leg_lengths: float = 0.25) -> NDArray[np.bool_]:
+def leg_separation_px(track: PoseTrack) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Per frame: the mean image distance between the left and right knee, ankle, heel and
+    toe, and the longer hip-ankle distance (px; both the same whichever way the legs are
+    labelled)."""
+    xy = _image_points_px(track)
+    left = xy[:, _leg_index("left", _COST_PARTS)]
+    right = xy[:, _leg_index("right", _COST_PARTS)]
+    return _nanmean_rows(np.linalg.norm(left - right, axis=2), axis=1), _leg_lengths_px(xy)
+
+
+#: A crossing: the legs' separation at a local minimum below this many leg lengths.
+CROSSING_MAX_SEP_LEG_LENGTHS = 0.25
+
+
+def causal_crossing_flags(sep: NDArray[np.float64], leg: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Frames ``i`` at which frame ``i - 1`` is known to be a leg crossing, ``(n_time,)``.
+
+    Causal variant of :func:`leg_crossings` (what the live path knows one frame later): frame
+    ``i - 1``'s separation is a local minimum (``<=`` the frame before, ``<`` frame ``i``)
+    below :data:`CROSSING_MAX_SEP_LEG_LENGTHS` x that frame's own leg length.
+    """
+    out = np.zeros(sep.size, dtype=bool)
+    if sep.size >= 3:
+        with np.errstate(invalid="ignore"):
+            c = sep[1:-1]
+            out[2:] = (
+                (c <= sep[:-2]) & (c < sep[2:]) & (c < CROSSING_MAX_SEP_LEG_LENGTHS * leg[1:-1])
+            )
+    return out
+
+
+def causal_swap_parity(
+    events: NDArray[np.bool_], crossing_flags: NDArray[np.bool_]
+) -> NDArray[np.bool_]:
+    """Which frames the causal repair relabels: the parity of the continuity events since the
+    last reset, ``(n_time,)``.
+
+    A reset is a crossing flag (:func:`causal_crossing_flags`) at least three frames after the
+    latest event: MediaPipe hands a swapped label back where the legs meet, with no jump to
+    see, so without the depth vote (which needs whole segments) a fix lasts until the next
+    crossing. Without resets one missed hand-back relabels the rest of the clip (a seated
+    leg extension counted the other leg for its last 5 s).
+    """
+    n = events.size
+    idx = np.arange(n)
+    count = np.cumsum(events)
+    last_event = np.maximum.accumulate(np.where(events, idx, -(10**9)))
+    reset = crossing_flags & (idx >= last_event + 3)
+    last_reset = np.maximum.accumulate(np.where(reset, idx, -1))
+    base = np.where(last_reset >= 0, count[np.maximum(last_reset, 0)], 0)
+    parity: NDArray[np.bool_] = np.asarray((count - base) % 2, dtype=bool)
+    return parity
+
+
+def leg_crossings(
+    track: PoseTrack, *, max_sep_leg_lengths: float = CROSSING_MAX_SEP_LEG_LENGTHS
+) -> NDArray[np.bool_]:
     """Frames where the legs cross in the image, ``(n_time,)``.
 
     A crossing is a local minimum of the mean image distance between the left and right knee,
     ankle, heel and toe that is below ``max_sep_leg_lengths`` x the median leg length (the
     longer hip-ankle distance per frame). In a side view the legs cross once per step, in mid-swing.
     """
-    xy = _image_points_px(track)
-    left = xy[:, _leg_index("left", _COST_PARTS)]
-    right = xy[:, _leg_index("right", _COST_PARTS)]
-    sep = _nanmean_rows(np.linalg.norm(left - right, axis=2), axis=1)
-    leg = _leg_lengths_px(xy)
+    sep, leg = leg_separation_px(track)
     leg_len = float(np.nanmedian(leg)) if np.any(np.isfinite(leg)) else np.nan
     out = np.zeros(track.n_frames, dtype=bool)
     if not np.isfinite(leg_len) or track.n_frames < 3:
@@ -226,10 +282,12 @@ def repair_side_swaps(
     if track.image_xyz is None or track.n_frames < 3:
         return track, SwapReport(0, 0, None)
     events = detect_swap_frames(track)
+    if causal:
+        parity = causal_swap_parity(events, causal_crossing_flags(*leg_separation_px(track)))
+        repaired = swap_legs(track, parity) if np.any(parity) else track
+        return repaired, SwapReport(int(np.count_nonzero(events)), int(parity.sum()), None)
     parity = (np.cumsum(events) % 2).astype(bool)
     repaired = swap_legs(track, parity) if np.any(parity) else track
-    if causal:
-        return repaired, SwapReport(int(np.count_nonzero(events)), int(parity.sum()), None)
 
     # Near/far cue per segment between continuity events.
     assert repaired.image_xyz is not None

@@ -470,6 +470,10 @@ _DEFINITIONS: tuple[ExerciseDefinition, ...] = (
             ),
         ),
         laterality="unilateral",
+        # MediaPipe reads the seated knee's full extension 15-20 deg short (26 deg for a true
+        # 7 deg on the sample clip) but a half extension about right, so a half rep reaches
+        # 0.67 of the set's measured range (full reps 1.03-1.14): a rep must reach 0.75.
+        counting=CountingSpec(enter_frac=0.75),
         form_rules=(
             FormRule(
                 code="trunk_swing",

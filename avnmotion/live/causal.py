@@ -22,7 +22,12 @@ from numpy.typing import NDArray
 
 from avnmotion import signal as sig
 from avnmotion.errors import AvnInputError
-from avnmotion.integrity import LEG_PARTS, detect_swap_frames
+from avnmotion.integrity import (
+    LEG_PARTS,
+    causal_crossing_flags,
+    detect_swap_frames,
+    leg_separation_px,
+)
 from avnmotion.kinematics import (
     AXIAL_ANGLES,
     PER_SIDE_ANGLES,
@@ -116,6 +121,10 @@ class CausalKinematics:
         self._prev_raw: tuple[NDArray[np.float32], NDArray[np.float32]] | None = None
         self.parity = False
         self.swaps = 0
+        # separation and leg length of the last three raw frames, and frames since the last
+        # continuity event (the crossing reset of integrity.causal_swap_parity)
+        self._sep: collections.deque[tuple[float, float]] = collections.deque(maxlen=3)
+        self._since_event = 10**9
         self.direction = 0.0
         self.last_track: PoseTrack | None = None
         self._plane = "sagittal" if view == "side" else "frontal"
@@ -139,7 +148,16 @@ class CausalKinematics:
                     if bool(detect_swap_frames(pair)[1]):
                         self.parity = not self.parity
                         self.swaps += 1
+                        self._since_event = -1
+            self._since_event += 1
             self._prev_raw = (xyz, vis)
+            with np.errstate(invalid="ignore"), quiet_nanmean():
+                sep, leg = leg_separation_px(_one_frame_track(xyz, vis, self.frame_size_px))
+            self._sep.append((float(sep[0]), float(leg[0])))
+            if len(self._sep) == 3 and self._since_event >= 3:
+                arr = np.array(self._sep)
+                if bool(causal_crossing_flags(arr[:, 0], arr[:, 1])[2]):
+                    self.parity = False
             if self.parity:
                 xyz, vis = xyz[_LEG_SWAP_PERM], vis[_LEG_SWAP_PERM]
         # 2. visibility gating

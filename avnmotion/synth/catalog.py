@@ -431,6 +431,12 @@ def write_readme(out_dir: str | Path) -> Path:
         "plays the",
         "role of the vertical).",
         "",
+        "Holds (`exercise.holds`) are timed on the true driving angle by the exercise's own hold",
+        "definition: the span where it stays within `band_deg` of its held level (the registry's",
+        "hold band; for glute-set squeezes a quarter of the squeeze's excursion). The motion",
+        "schedule's plateau, which starts later because each ramp ends slowly, is",
+        "`plateau_start_s` / `plateau_end_s`.",
+        "",
         "| clip | task | view | fps | what it shows |",
         "|---|---|---|---|---|",
     ]

@@ -338,6 +338,51 @@ def planted_feet(
     return out
 
 
+def _true_hold(task: str, t: FloatArray, curve: FloatArray, h: dict[str, Any]) -> dict[str, Any]:
+    """The key's hold: the exercise's own hold definition applied to the true angle.
+
+    The schedule's ramps end in a smoothstep, so the body is within a degree of the held
+    position well before the schedule's plateau starts (the true hip abduction of the
+    adductor stretch: 0.7 deg off at 2.25 s for a plateau from 2.5 s). The key therefore
+    times what the analysis is asked to time: the span around the plateau where the true
+    angle stays within the definition's ``band`` of its held level (for squeezes within a
+    held position, within a quarter of the squeeze's excursion; see
+    :func:`avnmotion.exercises.counting.detect_holds`). ``plateau_*`` keep the schedule.
+    """
+    from avnmotion.exercises.registry import get_definition  # synth -> registry, not back
+
+    spec = get_definition(task).hold
+    if spec is None:  # a timed test (single-leg stance): its own key field times it
+        return {
+            "start_s": h["hold_start_s"],
+            "end_s": h["hold_end_s"],
+            "duration_s": h["hold_end_s"] - h["hold_start_s"],
+        }
+    plateau = (t >= h["hold_start_s"]) & (t <= h["hold_end_s"])
+    level = float(np.median(curve[plateau]))
+    if spec.squeeze_min_change is not None:
+        rest = float(curve[np.searchsorted(t, h["start_s"])])
+        tol = 0.25 * abs(level - rest)
+    else:
+        tol = spec.band
+    inside = (t >= h["start_s"]) & (t <= h["end_s"]) & (np.abs(curve - level) <= tol)
+    inside |= plateau
+    # the run of in-band frames that contains the plateau
+    mid = int(np.flatnonzero(plateau)[plateau.sum() // 2])
+    out_before = np.flatnonzero(~inside[:mid])
+    out_after = np.flatnonzero(~inside[mid:])
+    i0 = int(out_before[-1]) + 1 if out_before.size else 0
+    i1 = mid + int(out_after[0]) - 1 if out_after.size else t.size - 1
+    return {
+        "start_s": float(t[i0]),
+        "end_s": float(t[i1]),
+        "duration_s": float(t[i1] - t[i0]),
+        "band_deg": tol,
+        "plateau_start_s": h["hold_start_s"],
+        "plateau_end_s": h["hold_end_s"],
+    }
+
+
 def _finish(
     task: str,
     subj: Subject,
@@ -384,14 +429,7 @@ def _finish(
                 "partial": is_partial,
             }
         )
-    hold_out = [
-        {
-            "start_s": h["hold_start_s"],
-            "end_s": h["hold_end_s"],
-            "duration_s": h["hold_end_s"] - h["hold_start_s"],
-        }
-        for h in (holds or [])
-    ]
+    hold_out = [_true_hold(task, t, curve, h) for h in (holds or [])]
     n_sets = 1 + max((r["set"] for r in rep_out), default=0) if rep_out else (1 if hold_out else 0)
     truth: dict[str, Any] = {
         "exercise": {

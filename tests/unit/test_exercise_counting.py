@@ -191,16 +191,29 @@ def test_rep_shape_timing_rom_and_velocity():
         assert shape.reversals == 0
 
 
-def test_jerky_rep_has_reversals():
-    x, _ = cosine_reps([60], up_s=2.0, top_s=0.0, down_s=2.0)
+def _reversals_with_dip(depth_deg: float, at_s: float, top_s: float = 0.0) -> int:
+    x, _ = cosine_reps([60], up_s=2.0, top_s=top_s, down_s=2.0)
     t = _t(x)
-    i0 = int(1.9 * FPS)
+    i0 = int(at_s * FPS)
     dip = np.zeros_like(x)
-    dip[i0 : i0 + 12] = -25 * np.sin(np.linspace(0, np.pi, 12))
+    dip[i0 : i0 + 12] = -depth_deg * np.sin(np.linspace(0, np.pi, 12))
     x = x + dip
     res = count_reps(t, x, FPS, PARAMS)
     shape = describe_rep(t, x, res.events[0], rest_at="low", lower_bound=0, upper_bound=t.size - 1)
-    assert shape is not None and shape.reversals >= 1
+    assert shape is not None
+    return shape.reversals
+
+
+def test_jerky_rep_has_reversals():
+    # a stop-and-go on the way up: the angle drops back 25 deg of a 60-deg rep
+    assert _reversals_with_dip(25.0, 2.4) >= 1
+
+
+def test_a_wobble_of_a_fifth_of_the_range_at_the_top_is_not_jerky():
+    # MediaPipe's seated knee angle wobbles by 12-23 % of the range at full extension; this
+    # dip is 21 % (12.7 deg of 60), which the old 15 % prominence called jerky
+    assert _reversals_with_dip(20.0, 2.2, top_s=1.0) == 0
+    assert _reversals_with_dip(35.0, 2.2, top_s=1.0) >= 1
 
 
 def test_holds_are_timed_within_half_a_second():

@@ -2,6 +2,7 @@ import numpy as np
 
 from avnmotion.integrity import repair_side_swaps, swap_legs
 from avnmotion.kinematics import compute_kinematics
+from avnmotion.track import PoseTrack
 from tests.builders import sagittal_points, to_image_track, walking_angles
 
 N = 120
@@ -83,10 +84,10 @@ def test_swap_spread_over_two_frames_is_found():
     np.testing.assert_allclose(fixed.image_xyz[keep], tr.image_xyz[keep], atol=1e-6)
 
 
-def test_swap_handed_back_where_the_legs_cross_is_repaired():
-    # MediaPipe swaps the legs with a jump, then hands each label back to its own leg where
-    # the legs meet (no jump to see). The fix from the jump must last until that crossing
-    # and no longer; the depth cue cannot help (MediaPipe's depth follows its own labels).
+def _handed_back_swap() -> tuple[PoseTrack, PoseTrack, int]:
+    """A walk where MediaPipe swaps the legs with a jump 4 frames before a leg crossing and
+    hands each label back to its own leg at the crossing (no jump to see): (truth, bad,
+    crossing frame)."""
     from avnmotion.integrity import detect_swap_frames, leg_crossings
 
     tr, _ = _walk()
@@ -102,7 +103,34 @@ def test_swap_handed_back_where_the_legs_cross_is_repaired():
         img[k] = (1 - w) * tr.image_xyz[k] + w * both[k]
     bad = tr.with_(image_xyz=img)
     assert np.flatnonzero(detect_swap_frames(bad)).tolist() == [start]
+    return tr, bad, cross
+
+
+def test_swap_handed_back_where_the_legs_cross_is_repaired():
+    # The fix from the jump must last until that crossing and no longer; the depth cue
+    # cannot help (MediaPipe's depth follows its own labels).
+    tr, bad, cross = _handed_back_swap()
     fixed, report = repair_side_swaps(bad)
     np.testing.assert_allclose(fixed.image_xyz[:cross], tr.image_xyz[:cross], atol=1e-6)
     np.testing.assert_allclose(fixed.image_xyz[cross + 2 :], tr.image_xyz[cross + 2 :], atol=1e-6)
     assert report.frames_relabelled == 4
+
+
+def test_causal_repair_lasts_until_the_crossing_and_live_relabels_the_same_frames():
+    # Without the depth vote (the live path), a fix from a jump must end at the next leg
+    # crossing: otherwise a missed hand-back relabels everything after it.
+    from avnmotion.live.causal import CausalKinematics
+
+    tr, bad, cross = _handed_back_swap()
+    fixed, report = repair_side_swaps(bad, causal=True)
+    np.testing.assert_allclose(fixed.image_xyz[:cross], tr.image_xyz[:cross], atol=1e-6)
+    np.testing.assert_allclose(fixed.image_xyz[cross + 3 :], tr.image_xyz[cross + 3 :], atol=1e-6)
+    assert 4 <= report.frames_relabelled <= 6
+
+    live = CausalKinematics("side", bad.sampling_rate_hz, bad.frame_size_px)
+    parity = []
+    for i in range(N):
+        live.push(bad.image_xyz[i], bad.visibility[i])
+        parity.append(live.parity)
+    relabelled = ~np.all(np.isclose(fixed.image_xyz, bad.image_xyz, equal_nan=True), axis=(1, 2))
+    assert np.array_equal(np.array(parity), relabelled)
