@@ -28,6 +28,8 @@ Two cues repair this, both over whole arrays:
    the next leg crossing, known one frame later (:func:`causal_swap_parity`). Without that
    end, one missed hand-back relabelled the rest of a clip: the sample seated leg extension
    counted the resting leg for its last 5 s (its last rep read 65 % of the range, not 108 %).
+   A swap spread over two frames is placed at the later frame (:func:`causal_swap_frames`),
+   so the live path, which keeps the last four raw frames, relabels exactly the same frames.
 
 Sides in every result are the subject's own.
 """
@@ -116,6 +118,21 @@ def detect_swap_frames(
     cross_ratio
         The cross-assignment cost must be below this fraction of the same-assignment cost.
     """
+    one, two = _swap_events(track, jump_fraction, cross_ratio)
+    return one | two
+
+
+def causal_swap_frames(track: PoseTrack) -> NDArray[np.bool_]:
+    """:func:`detect_swap_frames` as known frame by frame: a swap spread over two frames is
+    placed at the later frame (the one that reveals it) instead of the middle one."""
+    one, two = _swap_events(track)
+    return one | np.concatenate([[False], two[:-1]])
+
+
+def _swap_events(
+    track: PoseTrack, jump_fraction: float = 0.15, cross_ratio: float = 0.5
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """One-frame swap events, and two-frame ones placed at their middle frame."""
     xy = _image_points_px(track)
     left = xy[:, _leg_index("left", _COST_PARTS)]
     right = xy[:, _leg_index("right", _COST_PARTS)]
@@ -153,7 +170,7 @@ def detect_swap_frames(
     # not where a one-frame event already explains it, and once per transition
     two &= ~event & ~np.roll(event, -1) & ~np.roll(event, 1)
     two &= ~np.concatenate([[False], two[:-1]])
-    return event | two
+    return event, two
 
 
 def leg_separation_px(track: PoseTrack) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -281,11 +298,12 @@ def repair_side_swaps(
     """
     if track.image_xyz is None or track.n_frames < 3:
         return track, SwapReport(0, 0, None)
-    events = detect_swap_frames(track)
     if causal:
+        events = causal_swap_frames(track)
         parity = causal_swap_parity(events, causal_crossing_flags(*leg_separation_px(track)))
         repaired = swap_legs(track, parity) if np.any(parity) else track
         return repaired, SwapReport(int(np.count_nonzero(events)), int(parity.sum()), None)
+    events = detect_swap_frames(track)
     parity = (np.cumsum(events) % 2).astype(bool)
     repaired = swap_legs(track, parity) if np.any(parity) else track
 

@@ -25,7 +25,7 @@ from avnmotion.errors import AvnInputError
 from avnmotion.integrity import (
     LEG_PARTS,
     causal_crossing_flags,
-    detect_swap_frames,
+    causal_swap_frames,
     leg_separation_px,
 )
 from avnmotion.kinematics import (
@@ -94,7 +94,7 @@ class CausalKinematics:
     """Per-frame causal angles identical to ``compute_kinematics(cond.causal, view=...,
     causal=True)`` of the offline pipeline.
 
-    State: the previous raw frame (swap continuity cue), the swap parity, the trailing
+    State: the last four raw frames (swap continuity cue), the swap parity, the trailing
     facing-vote window and the last decided facing sign. O(window) memory, O(1) per frame.
     """
 
@@ -118,7 +118,11 @@ class CausalKinematics:
         self.window = max(1, window | 1)
         self._votes: collections.deque[float] = collections.deque(maxlen=self.window)
         self._last_sign = 0.0
-        self._prev_raw: tuple[NDArray[np.float32], NDArray[np.float32]] | None = None
+        # The last four raw frames: a two-frame swap is known one frame after its middle,
+        # and whether it is one depends on the events up to two frames before that middle.
+        self._raw: collections.deque[tuple[NDArray[np.float32], NDArray[np.float32]]] = (
+            collections.deque(maxlen=4)
+        )
         self.parity = False
         self.swaps = 0
         # separation and leg length of the last three raw frames, and frames since the last
@@ -137,20 +141,21 @@ class CausalKinematics:
         xyz, vis = image_xyz, visibility
         # 1. causal swap repair (side views only; continuity cue on the raw frames)
         if self.view == "side":
-            if self._prev_raw is not None:
-                pair = _one_frame_track(
-                    np.stack([self._prev_raw[0], xyz]),
-                    np.stack([self._prev_raw[1], vis]),
+            if self._raw:
+                frames = [*self._raw, (xyz, vis)]
+                window = _one_frame_track(
+                    np.stack([f[0] for f in frames]),
+                    np.stack([f[1] for f in frames]),
                     self.frame_size_px,
-                    (0.0, 1.0),
+                    tuple(float(i) for i in range(len(frames))),
                 )
                 with np.errstate(invalid="ignore"), quiet_nanmean():
-                    if bool(detect_swap_frames(pair)[1]):
+                    if bool(causal_swap_frames(window)[-1]):
                         self.parity = not self.parity
                         self.swaps += 1
                         self._since_event = -1
             self._since_event += 1
-            self._prev_raw = (xyz, vis)
+            self._raw.append((xyz, vis))
             with np.errstate(invalid="ignore"), quiet_nanmean():
                 sep, leg = leg_separation_px(_one_frame_track(xyz, vis, self.frame_size_px))
             self._sep.append((float(sep[0]), float(leg[0])))
