@@ -234,3 +234,27 @@ def test_seated_rotation_definition():
     res = m.truth["test_result"]
     assert res["right_internal_rotation_deg"] == pytest.approx(30.0, abs=1.5)
     assert res["left_external_rotation_deg"] == pytest.approx(38.0, abs=1.5)
+
+
+@pytest.mark.parametrize("task", ["adductor_stretch", "quad_stretch"])
+def test_hold_keys_time_the_true_angle_within_the_hold_band(task):
+    # The key applies the exercise's own hold definition to the true angle: within the
+    # registry's band of the held level from the key's start to its end, outside it just
+    # before and just after. The schedule's plateau lies inside.
+    from avnmotion.exercises.registry import get_definition
+
+    m = generate_exercise(task, seed=2)
+    ex = m.truth["exercise"]
+    y = joint_angles(m.pose)[ex["primary_angle"]]
+    t = m.pose.t
+    band = get_definition(task).hold.band
+    assert ex["holds"]
+    for h in ex["holds"]:
+        assert h["band_deg"] == band
+        assert h["start_s"] < h["plateau_start_s"] < h["plateau_end_s"] < h["end_s"]
+        level = np.median(y[(t >= h["plateau_start_s"]) & (t <= h["plateau_end_s"])])
+        inside = (t >= h["start_s"]) & (t <= h["end_s"])
+        assert np.all(np.abs(y[inside] - level) <= band + 1e-9)
+        i0, i1 = np.flatnonzero(inside)[[0, -1]]
+        assert abs(y[i0 - 1] - level) > band and abs(y[i1 + 1] - level) > band
+        assert h["duration_s"] == pytest.approx(t[i1] - t[i0])
