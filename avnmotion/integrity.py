@@ -194,13 +194,21 @@ def causal_crossing_flags(sep: NDArray[np.float64], leg: NDArray[np.float64]) ->
     ``i - 1``'s separation is a local minimum (``<=`` the frame before, ``<`` frame ``i``)
     below :data:`CROSSING_MAX_SEP_LEG_LENGTHS` x that frame's own leg length.
     """
+    minima = _separation_minima(sep, CROSSING_MAX_SEP_LEG_LENGTHS * leg)
+    return np.concatenate([[False], minima[:-1]])
+
+
+def _separation_minima(
+    sep: NDArray[np.float64], limit: NDArray[np.float64] | float
+) -> NDArray[np.bool_]:
+    """Frames where ``sep`` is a local minimum (``<=`` the frame before, ``<`` the one after)
+    below ``limit`` (per frame or one value); never the first or last frame."""
     out = np.zeros(sep.size, dtype=bool)
     if sep.size >= 3:
+        lim = np.broadcast_to(np.asarray(limit, dtype=np.float64), sep.shape)
         with np.errstate(invalid="ignore"):
             c = sep[1:-1]
-            out[2:] = (
-                (c <= sep[:-2]) & (c < sep[2:]) & (c < CROSSING_MAX_SEP_LEG_LENGTHS * leg[1:-1])
-            )
+            out[1:-1] = (c <= sep[:-2]) & (c < sep[2:]) & (c < lim[1:-1])
     return out
 
 
@@ -238,13 +246,9 @@ def leg_crossings(
     """
     sep, leg = leg_separation_px(track)
     leg_len = float(np.nanmedian(leg)) if np.any(np.isfinite(leg)) else np.nan
-    out = np.zeros(track.n_frames, dtype=bool)
-    if not np.isfinite(leg_len) or track.n_frames < 3:
-        return out
-    with np.errstate(invalid="ignore"):
-        c = sep[1:-1]
-        out[1:-1] = (c <= sep[:-2]) & (c < sep[2:]) & (c < max_sep_leg_lengths * leg_len)
-    return out
+    if not np.isfinite(leg_len):
+        return np.zeros(track.n_frames, dtype=bool)
+    return _separation_minima(sep, max_sep_leg_lengths * leg_len)
 
 
 def _handback_crossings(

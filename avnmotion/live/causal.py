@@ -125,9 +125,8 @@ class CausalKinematics:
         )
         self.parity = False
         self.swaps = 0
-        # separation and leg length of the last three raw frames, and frames since the last
-        # continuity event (the crossing reset of integrity.causal_swap_parity)
-        self._sep: collections.deque[tuple[float, float]] = collections.deque(maxlen=3)
+        # frames since the last continuity event (the crossing reset of
+        # integrity.causal_swap_parity)
         self._since_event = 10**9
         self.direction = 0.0
         self.last_track: PoseTrack | None = None
@@ -141,28 +140,24 @@ class CausalKinematics:
         xyz, vis = image_xyz, visibility
         # 1. causal swap repair (side views only; continuity cue on the raw frames)
         if self.view == "side":
-            if self._raw:
-                frames = [*self._raw, (xyz, vis)]
-                window = _one_frame_track(
-                    np.stack([f[0] for f in frames]),
-                    np.stack([f[1] for f in frames]),
-                    self.frame_size_px,
-                    tuple(float(i) for i in range(len(frames))),
-                )
-                with np.errstate(invalid="ignore"), quiet_nanmean():
-                    if bool(causal_swap_frames(window)[-1]):
-                        self.parity = not self.parity
-                        self.swaps += 1
-                        self._since_event = -1
-            self._since_event += 1
-            self._raw.append((xyz, vis))
+            frames = [*self._raw, (xyz, vis)]
+            window = _one_frame_track(
+                np.stack([f[0] for f in frames]),
+                np.stack([f[1] for f in frames]),
+                self.frame_size_px,
+                tuple(float(i) for i in range(len(frames))),
+            )
             with np.errstate(invalid="ignore"), quiet_nanmean():
-                sep, leg = leg_separation_px(_one_frame_track(xyz, vis, self.frame_size_px))
-            self._sep.append((float(sep[0]), float(leg[0])))
-            if len(self._sep) == 3 and self._since_event >= 3:
-                arr = np.array(self._sep)
-                if bool(causal_crossing_flags(arr[:, 0], arr[:, 1])[2]):
-                    self.parity = False
+                if len(frames) > 1 and bool(causal_swap_frames(window)[-1]):
+                    self.parity = not self.parity
+                    self.swaps += 1
+                    self._since_event = -1
+                self._since_event += 1
+                if len(frames) >= 3 and self._since_event >= 3:
+                    sep, leg = leg_separation_px(window)
+                    if bool(causal_crossing_flags(sep[-3:], leg[-3:])[-1]):
+                        self.parity = False
+            self._raw.append((xyz, vis))
             if self.parity:
                 xyz, vis = xyz[_LEG_SWAP_PERM], vis[_LEG_SWAP_PERM]
         # 2. visibility gating

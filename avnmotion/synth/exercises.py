@@ -29,6 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.ndimage import gaussian_filter1d
 
+from avnmotion.exercises.registry import get_definition
 from avnmotion.synth.angles import joint_angles
 from avnmotion.synth.motion import (
     SIDE_SIGN,
@@ -349,8 +350,6 @@ def _true_hold(task: str, t: FloatArray, curve: FloatArray, h: dict[str, Any]) -
     held position, within a quarter of the squeeze's excursion; see
     :func:`avnmotion.exercises.counting.detect_holds`). ``plateau_*`` keep the schedule.
     """
-    from avnmotion.exercises.registry import get_definition  # synth -> registry, not back
-
     spec = get_definition(task).hold
     if spec is None:  # a timed test (single-leg stance): its own key field times it
         return {
