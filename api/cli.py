@@ -13,7 +13,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
 
 from api.config import Settings
 from api.db.migrate import upgrade
@@ -30,11 +33,24 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     overrides: dict[str, Any] = {}
     if getattr(args, "db", None):
         overrides["database_url"] = args.db
+        try:
+            make_url(args.db)
+        except ArgumentError:
+            raise AvnInputError(f"--db {args.db!r} is not a database URL") from None
     if getattr(args, "data_dir", None):
         overrides["data_dir"] = Path(args.data_dir)
-    if getattr(args, "workers", None):
-        overrides["workers"] = args.workers
-    return Settings(**overrides)
+    workers = getattr(args, "workers", None)
+    if workers is not None:
+        if not 1 <= workers <= 64:
+            raise AvnInputError(f"--workers must be 1-64, got {workers}")
+        overrides["workers"] = workers
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        raise AvnInputError(f"invalid settings: {problems}") from None
 
 
 def _is_loopback(host: str) -> bool:
@@ -59,7 +75,17 @@ def serve(args: argparse.Namespace) -> int:
         if path and not Path(path).is_file():
             raise AvnInputError(f"{label} {path}: file not found")
     host = getattr(args, "host", None) or "127.0.0.1"
-    port = int(getattr(args, "port", None) or 8000)
+    port = getattr(args, "port", None)
+    port = 8000 if port is None else int(port)
+    if not 0 <= port <= 65535:
+        raise AvnInputError(f"--port must be 0-65535, got {port}")
+    if cert and key:
+        import ssl
+
+        try:
+            ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(cert, key)
+        except (ssl.SSLError, OSError) as exc:
+            raise AvnInputError(f"--tls-cert / --tls-key: not a usable PEM pair ({exc})") from None
     if not cert and not _is_loopback(host):
         log.warning(
             "serving on %s without TLS: bearer tokens and health data travel in clear "
@@ -103,7 +129,12 @@ def create_user(
         raise AvnInputError("--name and --clinic must not be empty")
     engine = make_engine(settings)
     try:
-        upgrade(engine)
+        try:
+            upgrade(engine)
+        except OperationalError as exc:
+            raise AvnInputError(
+                f"cannot open the database {settings.db_url!r}: {exc.orig}"
+            ) from None
         with make_sessionmaker(engine)() as db:
             row = db.scalar(select(Clinic).where(Clinic.name == clinic))
             if row is None:

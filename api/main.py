@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 
 from api.config import Settings
 from api.db.migrate import upgrade
@@ -87,6 +91,38 @@ class BodySizeLimit:
             await self._reject(send)
 
 
+def _json_safe(value: Any) -> Any:
+    """An echoed request value that JSON can carry: no NaN/Infinity, no raw upload bytes."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, bytes | bytearray):
+        return f"<{len(value)} bytes>"
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    """422 with every problem; a NaN or Infinity is named as such (the default handler
+    would fail to encode it and answer 500)."""
+    assert isinstance(exc, RequestValidationError)
+    errors = []
+    for err in exc.errors():
+        err = dict(err)
+        raw = err.get("input")
+        if isinstance(raw, float) and not math.isfinite(raw):
+            err["msg"] = f"{err.get('msg')} (got {raw}; NaN and Infinity are not accepted)"
+        if isinstance(err.get("ctx"), dict):  # may hold exception objects
+            err["ctx"] = {
+                k: v if isinstance(v, int | float | str | bool | None) else str(v)
+                for k, v in err["ctx"].items()
+            }
+        errors.append(_json_safe(err))
+    return JSONResponse(status_code=422, content={"detail": jsonable_encoder(errors)})
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     engine = make_engine(settings)
@@ -126,6 +162,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = sessions
     app.state.runner = None
+    app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes + FORM_OVERHEAD_BYTES)
     for module in (health, users, patients, visits, analyses, progress, live):
         app.include_router(module.router)

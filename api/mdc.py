@@ -19,17 +19,15 @@ A measure without either gets no MDC and the progress report says so rather than
 from __future__ import annotations
 
 import functools
-import json
-import logging
 import math
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-SemStatus = Literal["placeholder", "synthetic_lower_bound", "test_retest"]
+from avnmotion.accuracy import MEASUREMENT_ERROR_JSON as PACKAGED_MEASUREMENT_ERROR
+from avnmotion.accuracy import read_measurement_error
 
-log = logging.getLogger(__name__)
+SemStatus = Literal["placeholder", "synthetic_lower_bound", "test_retest"]
 
 PLANNED_SOURCE = (
     "synthetic lower bound from repeat renders with varied camera placement until real "
@@ -38,9 +36,7 @@ PLANNED_SOURCE = (
 #: One frame at 30 fps: the timing resolution of event and rep detection.
 FRAME_S = 1 / 30
 #: Measured SEMs, written by ``benchmarks/mdc.py`` (packaged with the library).
-MEASUREMENT_ERROR_JSON: Path = Path(
-    str(resources.files("avnmotion").joinpath("data", "measurement_error.json"))
-)
+MEASUREMENT_ERROR_JSON: Path = PACKAGED_MEASUREMENT_ERROR
 
 
 @dataclass(frozen=True)
@@ -108,22 +104,8 @@ def load_measured(path: Path | None = None) -> dict[str, Sem]:
     """Measured SEMs by measure id (``rom_hip_flexion/peak_deg``, ``gait/step_time_s``,
     ``gait/symmetry/stance_time_s``). A missing, unreadable or corrupt file gives ``{}``
     (placeholders everywhere); entries without a usable SEM are left out."""
-    path = MEASUREMENT_ERROR_JSON if path is None else path
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        log.warning("ignoring measurement error file %s: %s", path, exc)
-        return {}
-    if not isinstance(raw, dict):
-        log.warning("ignoring measurement error file %s: not a JSON object", path)
-        return {}
-    out: dict[str, Sem] = {}
-    for measure, entry in raw.items():
-        if isinstance(measure, str) and (sem := _measured_sem(measure, entry)) is not None:
-            out[measure] = sem
-    return out
+    raw = read_measurement_error(MEASUREMENT_ERROR_JSON if path is None else path)
+    return {m: sem for m, entry in raw.items() if (sem := _measured_sem(m, entry)) is not None}
 
 
 @functools.cache

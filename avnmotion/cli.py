@@ -49,7 +49,7 @@ def _progress_printer(label: str) -> Any:
 
 # -- commands -------------------------------------------------------------------------------
 def cmd_extract(args: argparse.Namespace) -> int:
-    from avnmotion.pipeline import input_kind, save_track
+    from avnmotion.pipeline import check_output_path, input_kind, save_track
     from avnmotion.pose.extract import extract_track
 
     video = Path(args.video)
@@ -57,8 +57,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
         raise AvnInputError(f"{video}: file not found")
     if input_kind(video) != "video":
         raise AvnInputError(f"{video.name}: extract needs a video file")
-    if Path(args.output).suffix.lower() not in (".npz", ".trc"):
-        raise AvnInputError(f"{args.output}: output must end in .npz or .trc")
+    check_output_path(args.output, (".npz", ".trc"))
     track = extract_track(video, model_path=args.model, progress=_progress_printer("pose"))
     out = save_track(track, args.output)
     pct = 100.0 * float(track.frames_with_pose().mean())
@@ -67,10 +66,12 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from avnmotion.pipeline import analyze, check_task
+    from avnmotion.pipeline import analyze, check_output_path, check_task
     from avnmotion.protocol import load_protocol
 
     check_task(args.task)  # before any expensive work
+    if args.json and args.json != "-":
+        check_output_path(args.json)
     protocol = load_protocol(args.protocol) if args.protocol else None
     prescription = None
     if args.prescription:
@@ -141,12 +142,40 @@ def format_summary(r: dict[str, Any]) -> str:
         )
         for m in e["patient_messages"]:
             lines.append(f"  cue: {m}")
+        if e.get("test_result"):
+            lines += _test_result_lines(e["test_result"])
     for f in r["flags"]:
         lines.append(f"flag [{f['audience']}] {f['code']}: {f['message']}")
     if r.get("patient_advice"):
         lines.append(r["patient_advice"])
     lines.append("No flag does not mean a movement was safe.")
     return "\n".join(lines)
+
+
+def _test_result_lines(tr: dict[str, Any]) -> list[str]:
+    """The ROM or function test's values, their stated uncertainty and measured accuracy."""
+    unit = tr.get("unit") or ""
+    unc = tr.get("uncertainty_deg")
+    pm = f" (+-{unc:g} {unit})" if isinstance(unc, int | float) else ""
+    values = []
+    for side, entry in sorted((tr.get("sides") or {}).items()):
+        if not entry.get("available", True):
+            values.append(f"{side} unavailable ({entry.get('reason', 'not measured')})")
+            continue
+        for name, v in entry.items():
+            if (
+                isinstance(v, int | float)
+                and not isinstance(v, bool)
+                and name.endswith(("_deg", "_s"))
+            ):
+                values.append(f"{side} {name} {v:g}")
+    if not values and tr.get("value") is not None:
+        values.append(f"{tr['value']:g} {unit}")
+    lines = [f"test {tr.get('test')}: " + ", ".join(values) + pm]
+    for field, acc in sorted((tr.get("accuracy") or {}).items()):
+        if acc.get("summary"):
+            lines.append(f"  accuracy of {field}: {acc['summary']}")
+    return lines
 
 
 def cmd_model_prepare(args: argparse.Namespace) -> int:

@@ -63,6 +63,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from avnmotion.accuracy import angle_uncertainty_table
 from avnmotion.track import LANDMARK_INDEX, PoseTrack
 
 FloatArray = NDArray[np.float64]
@@ -92,24 +93,40 @@ AXIAL_ANGLES: dict[str, Plane] = {
     "trunk_lateral_lean_deg": "frontal",
 }
 
-#: Typical error (RMSE, deg) of video angles against rendered truth in the matching view.
-#: Measured on rendered sample clips (see benchmarks/); angles not yet validated get the
-#: largest measured value as a conservative default.
-UNCERTAINTY_DEG: dict[str, float] = {
-    "hip_flexion_deg": 5.0,
-    "thigh_inclination_deg": 5.0,
-    "knee_flexion_deg": 7.0,
-    "ankle_dorsiflexion_deg": 8.0,
-    "shoulder_flexion_deg": 7.0,
-    "elbow_flexion_deg": 7.0,
-    "hip_abduction_deg": 5.0,
-    "knee_valgus_deg": 5.0,
-    "shoulder_abduction_deg": 7.0,
-    "hip_internal_rotation_deg": 7.0,
-    "trunk_forward_lean_deg": 4.0,
-    "pelvic_obliquity_deg": 3.0,
-    "trunk_lateral_lean_deg": 3.0,
+Posture = Literal["upright", "lying"]
+#: Median |trunk forward lean| (side view) above which a clip is filmed lying down.
+LYING_TRUNK_LEAN_DEG = 60.0
+
+
+def _base_names() -> tuple[str, ...]:
+    return (*PER_SIDE_ANGLES, *AXIAL_ANGLES)
+
+
+#: Stated uncertainty (deg) of video angles per posture: the larger of the frame RMSE and the
+#: RMSE of the clip extremes against the rendered answer keys, measured over the sample clips
+#: in the matching view by ``benchmarks/angle_error.py`` (``avnmotion/data/angle_error.json``;
+#: see :mod:`avnmotion.accuracy`). Angles not measured in a posture get the largest value
+#: measured there. A lower bound for real people and cameras.
+UNCERTAINTY_BY_POSTURE_DEG: dict[str, dict[str, float]] = {
+    p: angle_uncertainty_table(_base_names(), p) for p in ("upright", "lying")
 }
+#: The upright table (standing, sitting, walking), the default.
+UNCERTAINTY_DEG: dict[str, float] = UNCERTAINTY_BY_POSTURE_DEG["upright"]
+
+
+def posture_of(kin: Kinematics) -> Posture:
+    """``lying`` when a side view shows the trunk near horizontal for most of the clip."""
+    if kin.view != "side" or "trunk_forward_lean_deg" in kin.unavailable:
+        return "upright"
+    lean = np.abs(kin.angles_deg.get("trunk_forward_lean_deg", np.array([np.nan])))
+    if not np.any(np.isfinite(lean)):
+        return "upright"
+    return "lying" if float(np.nanmedian(lean)) > LYING_TRUNK_LEAN_DEG else "upright"
+
+
+def uncertainty_deg(base: str, posture: Posture = "upright") -> float | None:
+    """Stated uncertainty (deg) of a base angle in a posture (None when none is known)."""
+    return UNCERTAINTY_BY_POSTURE_DEG.get(posture, {}).get(base)
 
 
 def all_angle_names() -> list[str]:
@@ -298,7 +315,9 @@ def _rolling_majority(sign: FloatArray, window: int, causal: bool = False) -> Fl
         idx = np.arange(1, votes.size + 1)
         summed = csum[idx] - csum[np.maximum(idx - window, 0)]
     else:
-        summed = np.convolve(votes, np.ones(window), mode="same")
+        # centred sum; "full" then cut, because mode="same" grows to the window on short input
+        lead = (window - 1) // 2
+        summed = np.convolve(votes, np.ones(window), mode="full")[lead : lead + votes.size]
     out = np.sign(summed)
     if causal:
         # Undecided frames keep the last decided sign (never a future one).
@@ -459,6 +478,9 @@ class Kinematics:
         return name not in self.unavailable
 
 
+#: Frontal angles that the seated rotation test's position leaves undefined.
+SEATED_UNDEFINED: tuple[str, ...] = ("hip_abduction_deg", "knee_valgus_deg")
+
 _VIEW_PLANE: dict[str, Plane | None] = {"side": "sagittal", "front": "frontal"}
 
 
@@ -547,6 +569,15 @@ def compute_kinematics(
                 "hip rotation is only measured in the seated rotation test "
                 "(rom_hip_rotation: hips and knees at 90 deg, front view)"
             )
+    else:
+        # Seated, the thigh points at the camera: its short image direction says nothing
+        # about frontal-plane hip or knee angles (14.8 and 87.6 deg RMSE on the rendered test).
+        for s in SIDES:
+            for base in SEATED_UNDEFINED:
+                angles[f"{s}_{base}"] = np.full(n, np.nan)
+                unavailable[f"{s}_{base}"] = (
+                    "not measured in the seated rotation test: the thigh points at the camera"
+                )
     return Kinematics(
         timestamps_s=track.timestamps_s,
         view=use_view,
@@ -561,6 +592,7 @@ def compute_kinematics(
 def angle_ranges(kin: Kinematics) -> dict[str, dict[str, Any]]:
     """Range of movement per base angle and side, in the layout of ``AnalysisResult.rom``."""
     out: dict[str, dict[str, Any]] = {}
+    posture = posture_of(kin)
     for name, values in kin.angles_deg.items():
         base = base_angle_name(name)
         side = name[: -len(base) - 1] if base != name else "both"
@@ -576,7 +608,7 @@ def angle_ranges(kin: Kinematics) -> dict[str, dict[str, Any]]:
                 "min_deg": round(lo, 2),
                 "max_deg": round(hi, 2),
                 "range_deg": round(hi - lo, 2),
-                "uncertainty_deg": UNCERTAINTY_DEG.get(base),
+                "uncertainty_deg": uncertainty_deg(base, posture),
             }
         out.setdefault(base, {})[side] = entry
     return out

@@ -50,6 +50,8 @@ from avnmotion.track import PoseTrack
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".webm", ".mkv", ".m4v"}
 TRACK_SUFFIXES = {".npz", ".trc", ".c3d"}
+#: Shortest track analysed (0.5 s at 30 fps; the view and facing votes use 0.5 s windows).
+MIN_FRAMES = 15
 GENERIC_TASKS = {
     "gait": "gait analysis: events, spatiotemporal parameters, symmetry, deviations",
     "rom": "range of movement of every joint angle during the clip (not a standard ROM test)",
@@ -202,6 +204,55 @@ def condition_track(
     )
 
 
+def check_parameters(
+    task: str,
+    height_m: float | None = None,
+    affected_side: str | None = None,
+    working_side: str | None = None,
+    prescription: dict[str, Any] | None = None,
+) -> None:
+    """Every check of the analysis parameters, run before any expensive work."""
+    from avnmotion.exercises.prescription import validate_prescription
+
+    check_task(task)
+    if height_m is not None and not 0.5 <= height_m <= 2.5:
+        raise AvnInputError(f"height {height_m} m is outside 0.5-2.5 m")
+    for label, side in (("affected side", affected_side), ("working side", working_side)):
+        if side is not None and side not in ("left", "right", "both"):
+            raise AvnInputError(f"{label} must be left or right, got {side!r}")
+    if prescription is not None and task in ("gait", "rom"):
+        raise AvnInputError(
+            f"a prescription (reps, sets, tempo, holds) applies to exercises, not to task {task!r}"
+        )
+    validate_prescription(prescription)
+
+
+def check_output_path(path: str | Path, suffixes: tuple[str, ...] | None = None) -> Path:
+    """An output file that can be written: right suffix, existing folder (checked up front)."""
+    out = Path(path)
+    if suffixes is not None and out.suffix.lower() not in suffixes:
+        raise AvnInputError(f"{out}: output must end in {' or '.join(suffixes)}")
+    folder = out.parent
+    if not folder.is_dir():
+        raise AvnInputError(f"{out}: folder {folder} does not exist")
+    if out.is_dir():
+        raise AvnInputError(f"{out}: is a folder, not a file")
+    return out
+
+
+def _truncated_warning(track: PoseTrack) -> str | None:
+    """A video whose decoding stopped before the container's frame count (a cut-off file)."""
+    src = track.source
+    if not src.get("decoding_incomplete"):
+        return None
+    declared = src.get("frame_count_container")
+    of = f" of the {declared} the container announces" if declared else ""
+    return (
+        f"the video ended early: {src.get('n_frames', track.n_frames)} frames decoded{of}, so "
+        f"the file may be truncated; results cover only the first {track.duration_s:.1f} s"
+    )
+
+
 def _partly_visible_warning(track: PoseTrack) -> str | None:
     """Warn when lower-limb landmarks are missing in many frames with a pose."""
     from avnmotion.track import LANDMARK_INDEX
@@ -246,12 +297,14 @@ def analyze_track(
     timing_s: dict[str, float] | None = None,
 ) -> AnalysisResult:
     """Analyse an already loaded track (the part of :func:`analyze` after loading)."""
-    check_task(task)
-    if height_m is not None and not 0.5 <= height_m <= 2.5:
-        raise AvnInputError(f"height {height_m} m is outside 0.5-2.5 m")
-    for label, side in (("affected side", affected_side), ("working side", working_side)):
-        if side is not None and side not in ("left", "right", "both"):
-            raise AvnInputError(f"{label} must be left or right, got {side!r}")
+    check_parameters(task, height_m, affected_side, working_side, prescription)
+    if track.n_frames < MIN_FRAMES:
+        raise AvnInputError(
+            f"track too short to analyse: {track.n_frames} frames ({track.duration_s:.2f} s); "
+            f"at least {MIN_FRAMES} frames are needed"
+        )
+    if not np.any(track.frames_with_pose()):
+        raise AvnInputError(f"no person in any of the track's {track.n_frames} frames")
     if affected_side and protocol is None:
         protocol = PatientProtocol(affected_side=affected_side)  # type: ignore[arg-type]
     elif affected_side and protocol is not None:
@@ -266,6 +319,9 @@ def analyze_track(
         cond.causal, seated_rotation_test=seated, view=_view_or_none(kin), causal=True
     )
     warnings: list[str] = []
+    truncated = _truncated_warning(track)
+    if truncated:
+        warnings.append(truncated)
     if kin.view == "oblique":
         warnings.append(
             "oblique camera view: image-plane angles would be distorted, so joint angles are "
@@ -327,7 +383,7 @@ def analyze_track(
             kind=kind,  # type: ignore[arg-type]
             name=name,
             fps=round(cond.filtered.sampling_rate_hz, 3),
-            container_fps=source.get("container_fps"),
+            container_fps=source.get("fps") if source.get("kind") == "video" else None,
             frames=track.n_frames,
             duration_s=round(track.duration_s, 4),
             frame_size_px=track.frame_size_px,
@@ -392,7 +448,11 @@ def analyze(
     task (checked before any expensive work), unreadable or unsupported file, no person in any
     frame, invalid parameters.
     """
-    check_task(task)
+    check_parameters(task, height_m, affected_side, working_side, prescription)
+    if track_out is not None:
+        check_output_path(track_out, (".npz", ".trc"))
+    if annotate_path is not None:
+        check_output_path(annotate_path)
     path = Path(input_path)
     t0 = time.perf_counter()
     track, kind = load_track(path, model_path=model_path, progress=progress)

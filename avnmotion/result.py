@@ -110,7 +110,12 @@ class RangeOfMovement(_Model):
     max_deg: float | None = None
     range_deg: float | None = None
     uncertainty_deg: float | None = Field(
-        None, description="Typical error of this angle from video vs truth (RMSE), deg."
+        None,
+        description=(
+            "Stated uncertainty of this angle, deg: the larger of the frame RMSE and the RMSE "
+            "of the clip extremes against rendered truth, for the clip's posture "
+            "(benchmarks/angle_error.py; a lower bound for real people and cameras)."
+        ),
     )
 
 

@@ -195,8 +195,8 @@ class PoseTrack:
                 problems.append(
                     f"{name} must have shape (time={n}, landmark={N_LANDMARKS}), got {value.shape}"
                 )
-            elif np.any((value < 0) | (value > 1)):
-                problems.append(f"{name} must lie in [0, 1]")
+            elif not np.all((value >= 0) & (value <= 1)):
+                problems.append(f"{name} must lie in [0, 1] (no NaN)")
         if self.frame_size_px is not None and min(self.frame_size_px) <= 0:
             problems.append(f"frame_size_px must be positive, got {self.frame_size_px}")
         if self.world_frame not in ("mediapipe_hip", "lab_y_up"):
@@ -297,8 +297,8 @@ class PoseTrack:
     @classmethod
     def load_npz(cls, path: str | Path) -> PoseTrack:
         """Load a track written by :meth:`save_npz`, with a clear error for anything else."""
-        import json
         import zipfile
+        import zlib
 
         path = Path(path)
         try:
@@ -306,32 +306,57 @@ class PoseTrack:
         except FileNotFoundError:
             raise AvnInputError(f"{path}: file not found") from None
         except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+            if "pickled" in str(exc):  # np.load's advice on unsafe loading is not for users
+                raise AvnInputError(
+                    f"{path}: not a readable .npz track (not a NumPy .npz archive)"
+                ) from None
             raise AvnInputError(f"{path}: not a readable .npz track ({exc})") from None
         with data:
-            missing = [
-                k for k in ("timestamps_s", "visibility", "presence", "meta_json") if k not in data
-            ]
-            if missing:
-                raise AvnInputError(
-                    f"{path}: not an avnmotion track (missing {', '.join(missing)})"
-                )
-            names = (
-                tuple(str(n) for n in data["landmark_names"]) if "landmark_names" in data else None
-            )
-            if names is not None and names != LANDMARK_NAMES:
-                raise AvnInputError(f"{path}: landmark names do not match MediaPipe's 33 landmarks")
-            meta = json.loads(str(data["meta_json"]))
-            size = meta.get("frame_size_px")
-            return cls(
-                timestamps_s=data["timestamps_s"],
-                image_xyz=data.get("image_xyz"),
-                world_xyz=data.get("world_xyz"),
-                visibility=data["visibility"],
-                presence=data["presence"],
-                frame_size_px=tuple(size) if size else None,  # type: ignore[arg-type]
-                world_frame=meta.get("world_frame", "mediapipe_hip"),
-                source=meta.get("source", {}),
-            )
+            try:
+                return cls._from_npz(data)
+            except AvnInputError as exc:
+                raise AvnInputError(f"{path}: {exc}") from None
+            except (
+                OSError,
+                ValueError,
+                TypeError,
+                KeyError,
+                AttributeError,
+                EOFError,
+                zipfile.BadZipFile,
+                zlib.error,
+            ) as exc:
+                # a damaged member, metadata of the wrong shape, or arrays of the wrong type
+                raise AvnInputError(f"{path}: not a readable avnmotion track ({exc})") from None
+
+    @classmethod
+    def _from_npz(cls, data: Any) -> PoseTrack:
+        import json
+
+        missing = [
+            k for k in ("timestamps_s", "visibility", "presence", "meta_json") if k not in data
+        ]
+        if missing:
+            raise AvnInputError(f"not an avnmotion track (missing {', '.join(missing)})")
+        names = tuple(str(n) for n in data["landmark_names"]) if "landmark_names" in data else None
+        if names is not None and names != LANDMARK_NAMES:
+            raise AvnInputError("landmark names do not match MediaPipe's 33 landmarks")
+        meta = json.loads(str(data["meta_json"]))
+        if not isinstance(meta, dict) or not isinstance(meta.get("source", {}), dict):
+            raise AvnInputError("track metadata (meta_json) must be a JSON object")
+        size = meta.get("frame_size_px")
+        if size is not None and (not isinstance(size, list) or len(size) != 2):
+            raise AvnInputError(f"frame_size_px must be [width, height], got {size!r}")
+        return cls(
+            timestamps_s=data["timestamps_s"],
+            image_xyz=data.get("image_xyz"),
+            world_xyz=data.get("world_xyz"),
+            visibility=data["visibility"],
+            presence=data["presence"],
+            frame_size_px=tuple(size) if size else None,  # type: ignore[arg-type]
+            world_frame=meta.get("world_frame", "mediapipe_hip"),
+            source=meta.get("source", {}),
+        )
 
 
 def empty_arrays(n_time: int) -> dict[str, NDArray[np.float32]]:

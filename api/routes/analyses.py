@@ -93,7 +93,7 @@ def create_analysis(
     user: CurrentUser,
     settings: SettingsDep,
     file: Annotated[
-        UploadFile, File(description="Video (.mp4 .mov .avi .webm) or track (.npz .trc).")
+        UploadFile, File(description="Video (.mp4 .mov .avi .webm .mkv .m4v) or track (.npz .trc).")
     ],
     task: Annotated[
         str,

@@ -13,10 +13,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from avnmotion.accuracy import measured_accuracy
 from avnmotion.exercises.counting import CountResult, RepShape, mask_intervals, smooth
 from avnmotion.exercises.registry import ExerciseDefinition
 from avnmotion.exercises.signals import foot_lift_leg_lengths, get_signal, standing_on
-from avnmotion.kinematics import UNCERTAINTY_DEG, Kinematics
+from avnmotion.kinematics import Kinematics, Posture, posture_of, uncertainty_deg
 from avnmotion.track import PoseTrack
 
 FloatArray = NDArray[np.float64]
@@ -90,6 +91,28 @@ def _base(d: ExerciseDefinition) -> dict[str, Any]:
     }
 
 
+def rom_accuracy(
+    d: ExerciseDefinition, fields: tuple[str, ...], angle: str, posture: Posture = "upright"
+) -> tuple[float | None, dict[str, Any]]:
+    """Stated uncertainty (deg) and measured accuracy of a ROM test's ``fields``.
+
+    The accuracy of each field is its entry in the packaged measurement-error file
+    (:mod:`avnmotion.accuracy`: bias and largest error against rendered truth). The stated
+    uncertainty is the larger of the angle's stated uncertainty in the clip's posture
+    (:func:`avnmotion.kinematics.uncertainty_deg`) and the largest measured error, so it is
+    never smaller than an error this project has seen.
+    """
+    measured = {f: a for f in fields if (a := measured_accuracy(f"{d.id}/{f}")) is not None}
+    worst = [a.max_abs_error for a in measured.values() if a.max_abs_error is not None]
+    typical = uncertainty_deg(angle, posture)
+    candidates = worst + ([typical] if typical is not None else [])
+    stated = round(max(candidates), 1) if candidates else None
+    accuracy: dict[str, Any] = {f: a.as_dict() for f, a in measured.items()}
+    for f in fields:
+        accuracy.setdefault(f, {"measure": f"{d.id}/{f}", "status": "not measured"})
+    return stated, accuracy
+
+
 def _reps_sorted(ctx: TestContext) -> list[tuple[Any, RepShape | None]]:
     pairs = []
     for c in ctx.counted:
@@ -125,11 +148,13 @@ def rom_peak(ctx: TestContext) -> dict[str, Any]:
             "peak_per_attempt_deg": attempts,
         }
     values = [v["peak_deg"] for v in per_side.values() if v.get("peak_deg") is not None]
+    uncertainty, accuracy = rom_accuracy(d, ("peak_deg",), base, posture_of(ctx.kin))
     out.update(
         {
             "value": max(values) if values else None,
             "sides": per_side,
-            "uncertainty_deg": UNCERTAINTY_DEG.get(base),
+            "uncertainty_deg": uncertainty,
+            "accuracy": accuracy,
             "sustained_s": SUSTAIN_S,
         }
     )
@@ -154,10 +179,17 @@ def rom_rotation(ctx: TestContext) -> dict[str, Any]:
         }
         if internal is not None and external is not None:
             per_side[side]["total_arc_deg"] = round(max(internal, 0.0) + max(external, 0.0), 1)
+    uncertainty, accuracy = rom_accuracy(
+        d,
+        ("internal_rotation_deg", "external_rotation_deg", "total_arc_deg"),
+        "hip_internal_rotation_deg",
+        posture_of(ctx.kin),
+    )
     out.update(
         {
             "sides": per_side,
-            "uncertainty_deg": UNCERTAINTY_DEG.get("hip_internal_rotation_deg"),
+            "uncertainty_deg": uncertainty,
+            "accuracy": accuracy,
             "sustained_s": SUSTAIN_S,
         }
     )

@@ -14,6 +14,7 @@ Measured phase durations are the 5-95% excursion times extrapolated to the whole
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from avnmotion.errors import AvnInputError
@@ -48,9 +49,13 @@ def validate_prescription(prescription: dict[str, Any] | None) -> dict[str, floa
         if value is None:
             continue
         try:
+            if isinstance(value, bool):
+                raise TypeError
             number = float(value)
         except (TypeError, ValueError):
             raise AvnInputError(f"prescription {key} must be a number, got {value!r}") from None
+        if not math.isfinite(number):
+            raise AvnInputError(f"prescription {key} must be a finite number, got {value!r}")
         if not number > 0:
             raise AvnInputError(f"prescription {key} must be positive, got {value!r}")
         if key in ("reps", "sets") and number != int(number):

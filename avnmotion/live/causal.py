@@ -31,6 +31,7 @@ from avnmotion.integrity import (
 from avnmotion.kinematics import (
     AXIAL_ANGLES,
     PER_SIDE_ANGLES,
+    SEATED_UNDEFINED,
     SIDES,
     _image_points_px,
     _points_from,
@@ -185,9 +186,11 @@ class CausalKinematics:
         else:
             computed = compute_frontal_angles(pts)
         out = {name: float(values[0]) for name, values in computed.items()}
-        if not self.seated:
-            for s in SIDES:
+        for s in SIDES:
+            if not self.seated:
                 out[f"{s}_hip_internal_rotation_deg"] = math.nan
+            else:
+                out.update({f"{s}_{base}": math.nan for base in SEATED_UNDEFINED})
         return out
 
 

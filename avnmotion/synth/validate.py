@@ -10,6 +10,7 @@ as "best of swapped / unswapped" per frame.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -177,29 +178,66 @@ SAGITTAL_KEY_ANGLES: tuple[str, ...] = (
 )
 
 
-def angle_rmse(track: Any, key: dict[str, Any], names: tuple[str, ...]) -> dict[str, float]:
-    """RMSE (deg) of the analysis' own angles against the key, every frame of the clip.
+@dataclass(frozen=True)
+class AngleError:
+    """Error of one angle of one clip against the key (deg; error = measured - true).
+
+    ``rmse``/``bias`` are over every frame where both values exist; ``min_error`` and
+    ``max_error`` compare the clip's extremes (measured min - true min, measured max - true
+    max), the values a range of movement reports.
+    """
+
+    rmse: float
+    bias: float
+    n_frames: int
+    min_error: float
+    max_error: float
+    true_range: float
+
+
+def angle_errors(
+    track: Any, key: dict[str, Any], names: tuple[str, ...] | None = None
+) -> dict[str, AngleError]:
+    """Every angle the key and the analysis both hold, against the key, over the whole clip.
 
     The angles are what a user gets (:func:`avnmotion.pipeline.condition_track`, then
-    :func:`avnmotion.kinematics.compute_kinematics`); names the key lacks or the view cannot
-    show are left out, and frames where either value is missing are not compared.
+    :func:`avnmotion.kinematics.compute_kinematics`, with the seated rotation test for a
+    ``rom_hip_rotation`` key); names the key lacks or the view cannot show are left out, as
+    are angles compared on 10 frames or fewer. ``names`` limits the comparison.
     """
     from avnmotion.kinematics import compute_kinematics
     from avnmotion.pipeline import condition_track
 
-    kin = compute_kinematics(condition_track(track).filtered)
+    seated = key.get("task") == "rom_hip_rotation"
+    kin = compute_kinematics(condition_track(track).filtered, seated_rotation_test=seated)
+    truths = key.get("angles_deg", {})
     out = {}
-    for name in names:
-        truth = key.get("angles_deg", {}).get(name)
-        if truth is None or name in kin.unavailable:
+    for name in names if names is not None else tuple(truths):
+        truth = truths.get(name)
+        if truth is None or name in kin.unavailable or name not in kin.angles_deg:
             continue
         est = kin.angle(name)
         truth_a = np.asarray(truth, dtype=float)
         n = min(len(truth_a), len(est))
-        ok = np.isfinite(est[:n]) & np.isfinite(truth_a[:n])
-        if ok.sum() > 10:
-            out[name] = float(np.sqrt(np.mean((est[:n][ok] - truth_a[:n][ok]) ** 2)))
+        e_, t_ = est[:n], truth_a[:n]
+        ok = np.isfinite(e_) & np.isfinite(t_)
+        if ok.sum() <= 10:
+            continue
+        err = e_[ok] - t_[ok]
+        out[name] = AngleError(
+            rmse=float(np.sqrt(np.mean(err**2))),
+            bias=float(np.mean(err)),
+            n_frames=int(ok.sum()),
+            min_error=float(np.min(e_[ok]) - np.min(t_[ok])),
+            max_error=float(np.max(e_[ok]) - np.max(t_[ok])),
+            true_range=float(np.ptp(t_[ok])),
+        )
     return out
+
+
+def angle_rmse(track: Any, key: dict[str, Any], names: tuple[str, ...]) -> dict[str, float]:
+    """RMSE (deg) of the analysis' own angles against the key (see :func:`angle_errors`)."""
+    return {name: e.rmse for name, e in angle_errors(track, key, names).items()}
 
 
 #: Answer-key ``test_result`` measure -> (field of the analysis' per-side ROM result).

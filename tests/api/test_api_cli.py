@@ -79,3 +79,25 @@ def test_serve_rejects_half_tls(tmp_path) -> None:  # type: ignore[no-untyped-de
                 tls_key=str(tmp_path / "k.pem"),
             )
         )
+
+
+def test_serve_and_user_create_argument_errors(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    for kw, needle in (
+        ({"port": 99999}, "--port must be 0-65535"),
+        ({"port": 0, "workers": 0}, "--workers must be 1-64, got 0"),
+        ({"port": 0, "workers": -1}, "--workers must be 1-64"),
+        ({"port": 0, "db": "notaurl"}, "is not a database URL"),
+    ):
+        with pytest.raises(AvnInputError, match=needle):
+            serve(_args(host="127.0.0.1", tls_cert=None, tls_key=None, **kw))
+    cert, key = tmp_path / "c.pem", tmp_path / "k.pem"
+    cert.write_text("not a certificate")
+    key.write_text("not a key")
+    with pytest.raises(AvnInputError, match="not a usable PEM pair"):
+        serve(_args(host="127.0.0.1", port=0, tls_cert=str(cert), tls_key=str(key)))
+    bad_db = Settings(database_url=f"sqlite:///{tmp_path}/no/such/dir/x.db")
+    with pytest.raises(AvnInputError, match="cannot open the database"):
+        create_user(bad_db, name="Dr A", role="clinician", clinic="A")
+    monkeypatch.setenv("AVNMOTION_WORKERS", "0")  # a bad environment is named, not a traceback
+    with pytest.raises(AvnInputError, match="invalid settings: workers"):
+        settings_from_args(_args())

@@ -119,3 +119,24 @@ def test_nul_and_malformed_ids_never_reach_the_database(client: TestClient, worl
     assert r.status_code == 422
     r = client.get(f"/v1/patients/{world.p1}/analyses", params={"task": "\x00"}, headers=h)
     assert r.status_code == 422
+
+
+def test_nan_and_infinity_in_a_body_are_a_422_naming_them(client: TestClient, world: World) -> None:
+    # json.loads accepts NaN/Infinity; echoing them back used to fail with a 500.
+    for body, field in (
+        ('{"name": NaN}', "name"),
+        (
+            '{"name": "x", "protocol": {"precautions": [{"movement": "hip_flexion", '
+            '"limit_deg": Infinity}]}}',
+            "limit_deg",
+        ),
+    ):
+        r = client.post(
+            "/v1/patients",
+            content=body,
+            headers={**auth(world.clin_a), "Content-Type": "application/json"},
+        )
+        assert r.status_code == 422, r.text
+        detail = r.json()["detail"]
+        assert any(field in map(str, e["loc"]) for e in detail), detail
+        assert any("NaN and Infinity are not accepted" in e["msg"] for e in detail), detail

@@ -63,3 +63,22 @@ def test_side_view_angles_within_the_goal(name: str) -> None:
     for angle, value in rmse.items():
         limit = HIP_MAX_DEG if "hip" in angle else KNEE_MAX_DEG
         assert value <= limit, (angle, round(value, 2))
+
+
+@pytest.mark.slow
+def test_shipped_angle_uncertainty_is_what_the_sample_clips_measure() -> None:
+    """``avnmotion/data/angle_error.json`` (the stated angle uncertainties) is reproduced by
+    ``benchmarks/angle_error.py`` on the committed clips: re-run it after an analysis change."""
+    from benchmarks.angle_error import DATA_JSON, run
+    from tests.integration.test_synth import _model_or_skip
+
+    _model_or_skip()
+    if not any(SAMPLES.glob("*.mp4")):
+        pytest.skip("no sample clips (run make samples)")
+    shipped = json.loads(DATA_JSON.read_text(encoding="utf-8"))["postures"]
+    fresh = run()["postures"]
+    assert {p: set(a) for p, a in fresh.items()} == {p: set(a) for p, a in shipped.items()}
+    for posture, angles in fresh.items():
+        for angle, entry in angles.items():
+            stated = shipped[posture][angle]["uncertainty_deg"]
+            assert entry["uncertainty_deg"] == pytest.approx(stated, abs=0.2), (posture, angle)

@@ -166,3 +166,54 @@ def test_extract_then_analyze_round_trip_trc(walk_npz, tmp_path):
     proc = run_cli("analyze", str(trc), "--task", "rom", "--json", "-")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["input"]["kind"] == "track_trc"
+
+
+def test_bad_output_paths_and_parameters_fail_before_the_analysis(walk_npz, tmp_path):
+    missing = tmp_path / "no" / "such" / "dir"
+    assert_one_line_error(
+        run_cli("analyze", str(walk_npz), "--task", "rom", "--json", str(missing / "r.json")),
+        "does not exist",
+    )
+    assert_one_line_error(
+        run_cli("analyze", str(walk_npz), "--task", "rom", "--track-out", str(tmp_path / "t.csv")),
+        "must end in .npz or .trc",
+    )
+    rx = tmp_path / "rx.json"
+    for body, needle in (
+        ('{"reps": 1e400}', "finite number"),
+        ('{"sets": true}', "must be a number"),
+    ):
+        rx.write_text(body)
+        assert_one_line_error(
+            run_cli("analyze", str(walk_npz), "--task", "squat", "--prescription", str(rx)), needle
+        )
+    rx.write_text('{"reps": 3}')
+    assert_one_line_error(
+        run_cli("analyze", str(walk_npz), "--task", "gait", "--prescription", str(rx)),
+        "applies to exercises",
+    )
+
+
+def test_short_empty_and_damaged_tracks_are_one_line_errors(tmp_path):
+    from avnmotion.track import PoseTrack
+
+    ang = walking_angles(10)
+    short = to_image_track(sagittal_points(10, ang["hip"], ang["knee"]))
+    short.save_npz(tmp_path / "short.npz")
+    assert_one_line_error(
+        run_cli("analyze", str(tmp_path / "short.npz"), "--task", "squat"), "too short", "10 frames"
+    )
+    ang = walking_angles(40)
+    walk = to_image_track(sagittal_points(40, ang["hip"], ang["knee"]))
+    empty = PoseTrack(
+        walk.timestamps_s,
+        np.full_like(walk.image_xyz, np.nan),
+        None,
+        np.zeros_like(walk.visibility),
+        np.zeros_like(walk.presence),
+        frame_size_px=walk.frame_size_px,
+    )
+    empty.save_npz(tmp_path / "empty.npz")
+    assert_one_line_error(
+        run_cli("analyze", str(tmp_path / "empty.npz"), "--task", "squat"), "no person"
+    )

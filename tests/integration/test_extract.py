@@ -301,3 +301,28 @@ def test_extract_track_bad_video(model_path: Path, tmp_path: Path) -> None:
     path.write_text("not a video")
     with pytest.raises(AvnInputError, match=r"notes\.mp4"):
         extract_track(path, model_path=model_path)
+
+
+def test_a_cut_off_video_is_analysed_with_a_warning_not_silently(
+    model_path: Path, tmp_path: Path
+) -> None:
+    # The first 30 % of a sample clip's bytes decode (its index is intact); the result must
+    # say that the video ended early instead of passing for the whole recording.
+    from avnmotion.pipeline import analyze
+
+    sample = Path(__file__).resolve().parents[2] / "sample_videos" / "squat.mp4"
+    if not sample.is_file():
+        pytest.skip("sample clip squat.mp4 not present")
+    data = sample.read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: int(0.3 * len(data))])
+    try:
+        result = analyze(cut, "squat", model_path=model_path)
+    except AvnInputError as exc:  # a decoder that refuses the prefix names the file
+        assert "cut.mp4" in str(exc)
+        return
+    warning = [w for w in result.quality.warnings if "ended early" in w]
+    assert warning, result.quality.warnings
+    assert "may be truncated" in warning[0]
+    assert result.input.frames < 0.6 * 753  # the full clip has 753 frames
+    assert result.input.container_fps == pytest.approx(30.0)

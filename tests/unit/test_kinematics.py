@@ -201,3 +201,41 @@ def test_supine_straight_leg_raise_sign_is_positive_either_way(head_at):
     kin = compute_kinematics(to_image_track(lying), view="side")
     np.testing.assert_allclose(kin.angle("left_hip_flexion_deg"), lift, atol=0.1)
     np.testing.assert_allclose(kin.angle("right_knee_flexion_deg"), 0.0, atol=0.1)
+
+
+def test_seated_rotation_test_leaves_frontal_hip_and_knee_angles_unavailable():
+    # Seated, the thigh points at the camera: abduction and the frontal knee angle are not
+    # measured (they read 14.8 and 87.6 deg RMSE on the rendered seated test).
+    pts = frontal_points(N, {"left": 10.0, "right": 10.0})
+    tr = to_image_track(pts, near_side=None)
+    standing = compute_kinematics(tr, view="front")
+    seated = compute_kinematics(tr, view="front", seated_rotation_test=True)
+    for name in ("left_hip_abduction_deg", "right_knee_valgus_deg"):
+        assert name not in standing.unavailable
+        assert "thigh points at the camera" in seated.unavailable[name]
+        assert np.all(np.isnan(seated.angle(name)))
+    assert seated.available("left_hip_internal_rotation_deg")
+
+
+@pytest.mark.parametrize(("lean_deg", "posture"), [(85.0, "lying"), (10.0, "upright")])
+def test_posture_from_the_trunk_and_its_uncertainty_table(lean_deg, posture):
+    from avnmotion.kinematics import UNCERTAINTY_BY_POSTURE_DEG, posture_of
+
+    ang = walking_angles(N)
+    pts = sagittal_points(N, ang["hip"], ang["knee"], trunk_lean=lean_deg)
+    kin = compute_kinematics(to_image_track(pts, x_sign=1.0), view="side")
+    assert posture_of(kin) == posture
+    rom = angle_ranges(kin)
+    table = UNCERTAINTY_BY_POSTURE_DEG[posture]
+    assert rom["knee_flexion_deg"]["left"]["uncertainty_deg"] == table["knee_flexion_deg"]
+    # every angle of the kinematics table has a stated value in both postures
+    bases = {n.split("_", 1)[1] for n in all_angle_names() if n.startswith("left_")}
+    assert bases <= set(table)
+
+
+def test_rolling_majority_on_input_shorter_than_its_window():
+    from avnmotion.kinematics import _rolling_majority
+
+    # every frame's centred window covers the whole input: the overall majority wins
+    np.testing.assert_array_equal(_rolling_majority(np.array([1.0, 1.0, -1.0]), 15), [1, 1, 1])
+    np.testing.assert_array_equal(_rolling_majority(np.array([-1.0, 0.0]), 15), [-1, -1])

@@ -80,3 +80,56 @@ def test_slice_time_keeps_arrays_aligned():
     assert sub.n_frames == 10
     np.testing.assert_array_equal(sub.image_xyz, tr.image_xyz[5:15])
     assert sub.timestamps_s[0] == pytest.approx(5 / 30)
+
+
+def _npz_with(tmp_path, name, **changes):
+    import json as _json
+
+    tr = _track()
+    path = tr.save_npz(tmp_path / "ok.npz")
+    with np.load(path) as data:
+        arrays = {k: data[k] for k in data.files}
+    meta = _json.loads(str(arrays["meta_json"]))
+    for key, value in changes.items():
+        if key.startswith("meta_"):
+            meta[key[5:]] = value
+        else:
+            arrays[key] = value
+    arrays["meta_json"] = np.array(changes.get("meta_json", _json.dumps(meta)))
+    out = tmp_path / f"{name}.npz"
+    np.savez(out, **arrays)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("name", "changes", "needle"),
+    [
+        ("meta_not_json", {"meta_json": "{oops"}, "not a readable avnmotion track"),
+        ("meta_list", {"meta_json": "[1, 2]"}, "must be a JSON object"),
+        ("source_str", {"meta_source": "video"}, "must be a JSON object"),
+        ("size_short", {"meta_frame_size_px": [640]}, "frame_size_px must be [width, height]"),
+        ("size_text", {"meta_frame_size_px": ["a", "b"]}, "not a readable avnmotion track"),
+        ("times_text", {"timestamps_s": np.array(["a"] * 10)}, "not a readable avnmotion track"),
+        ("nan_visibility", {"visibility": np.full((10, 33), np.nan)}, "[0, 1] (no NaN)"),
+    ],
+)
+def test_damaged_npz_tracks_are_one_line_errors(tmp_path, name, changes, needle):
+    path = _npz_with(tmp_path, name, **changes)
+    with pytest.raises(AvnInputError) as info:
+        PoseTrack.load_npz(path)
+    assert needle in str(info.value) and str(path) in str(info.value)
+
+
+def test_corrupted_member_and_object_arrays_are_one_line_errors(tmp_path):
+    good = _track().save_npz(tmp_path / "g.npz")
+    raw = bytearray(good.read_bytes())
+    mid = len(raw) // 2
+    raw[mid : mid + 64] = bytes(64)  # damage compressed data, keep the zip directory
+    bad = tmp_path / "damaged.npz"
+    bad.write_bytes(bytes(raw))
+    with pytest.raises(AvnInputError, match="not a readable"):
+        PoseTrack.load_npz(bad)
+    objects = tmp_path / "objects.npz"
+    np.savez(objects, timestamps_s=np.array([{"a": 1}], dtype=object))
+    with pytest.raises(AvnInputError, match="not an avnmotion track"):
+        PoseTrack.load_npz(objects)
