@@ -24,6 +24,8 @@ from avnmotion import __version__
 
 log = logging.getLogger("avnmotion.api")
 
+#: Longest request value echoed back in a validation error.
+MAX_ECHO_CHARS = 200
 #: Allowance for the multipart envelope and form fields on top of the file itself.
 FORM_OVERHEAD_BYTES = 1024 * 1024
 
@@ -97,6 +99,8 @@ def _json_safe(value: Any) -> Any:
         return str(value)
     if isinstance(value, bytes | bytearray):
         return f"<{len(value)} bytes>"
+    if isinstance(value, str) and len(value) > MAX_ECHO_CHARS:  # e.g. a file sent as text
+        return f"{value[:MAX_ECHO_CHARS]}... ({len(value)} characters)"
     if isinstance(value, dict):
         return {k: _json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -112,6 +116,8 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     for err in exc.errors():
         err = dict(err)
         raw = err.get("input")
+        if "Expected UploadFile" in str(err.get("msg")):
+            err["msg"] = "expected a file upload with a file name (multipart form field)"
         if isinstance(raw, float) and not math.isfinite(raw):
             err["msg"] = f"{err.get('msg')} (got {raw}; NaN and Infinity are not accepted)"
         if isinstance(err.get("ctx"), dict):  # may hold exception objects

@@ -305,6 +305,18 @@ def list_analyses(
     """The patient's analyses, newest first (without results; fetch each by id)."""
     query = select(Analysis).where(Analysis.patient_id == patient.id)
     if task:
+        tasks = valid_tasks()
+        if task not in tasks:  # an empty list would read as "no such analyses"
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT,
+                detail=[
+                    {
+                        "loc": ["query", "task"],
+                        "msg": f"unknown task {task!r}; valid tasks: {', '.join(tasks)}",
+                        "type": "value_error",
+                    }
+                ],
+            )
         query = query.where(Analysis.task == task)
     if status_:
         query = query.where(Analysis.status == status_)

@@ -56,6 +56,13 @@ def test_upload_poll_result_track(client: TestClient, world: World, settings: Se
         f"/v1/patients/{world.p1}/analyses?status=failed", headers=auth(world.clin_a)
     ).json()
     assert listed == []
+    listed = client.get(
+        f"/v1/patients/{world.p1}/analyses?task=rom", headers=auth(world.clin_a)
+    ).json()
+    assert [a["id"] for a in listed] == [aid]
+    # an unknown task is an error naming the valid ones, not an empty list
+    r = client.get(f"/v1/patients/{world.p1}/analyses?task=nosuch", headers=auth(world.clin_a))
+    assert r.status_code == 422 and "unknown task 'nosuch'" in r.text and "gait" in r.text
 
 
 def test_protocol_override_and_patient_upload(client: TestClient, world: World) -> None:

@@ -140,3 +140,18 @@ def test_nan_and_infinity_in_a_body_are_a_422_naming_them(client: TestClient, wo
         detail = r.json()["detail"]
         assert any(field in map(str, e["loc"]) for e in detail), detail
         assert any("NaN and Infinity are not accepted" in e["msg"] for e in detail), detail
+
+
+def test_an_upload_without_a_file_name_is_named_and_not_echoed(
+    client: TestClient, world: World
+) -> None:
+    content = b"x" * 5000
+    r = client.post(
+        "/v1/analyses",
+        data={"task": "rom", "patient_id": world.p1},
+        files={"file": ("", content)},
+        headers=auth(world.clin_a),
+    )
+    assert r.status_code == 422, r.text
+    assert "file upload with a file name" in r.text
+    assert len(r.text) < 2000  # the 5000 bytes are not sent back
