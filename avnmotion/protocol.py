@@ -21,7 +21,7 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from avnmotion.errors import AvnInputError
 
@@ -41,6 +41,10 @@ Movement = Literal[
     "impact",
 ]
 
+#: Movements judged without an angle limit (resisted abduction: any active abduction above
+#: 15 deg, see :mod:`avnmotion.exercises.loading`).
+NO_ANGLE_LIMIT = frozenset({"single_leg_stance", "impact", "hip_abduction_resisted"})
+
 
 class Precaution(BaseModel):
     """A movement limit entered by the clinician.
@@ -52,10 +56,20 @@ class Precaution(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     movement: Movement
-    limit_deg: float | None = Field(None, ge=-90, le=180)
+    limit_deg: float | None = Field(None, ge=-90, le=180, allow_inf_nan=False)
     side: Literal["left", "right", "both"] = "both"
     until_date: dt.date | None = None
     source: str = "clinician-entered precaution"
+
+    @model_validator(mode="after")
+    def _limit_applies(self) -> Precaution:
+        # A limit the analysis would ignore must not look as if it were checked.
+        if self.limit_deg is not None and self.movement in NO_ANGLE_LIMIT:
+            raise ValueError(
+                f"limit_deg does not apply to {self.movement} (it is judged without an angle "
+                "limit); leave it empty"
+            )
+        return self
 
     def active_on(self, day: dt.date) -> bool:
         return self.until_date is None or day <= self.until_date

@@ -112,7 +112,7 @@ def create_analysis(
         ),
     ] = None,
     height_m: Annotated[
-        float | None, Form(ge=0.5, le=2.5, description="Subject height, m.")
+        float | None, Form(ge=0.5, le=2.5, allow_inf_nan=False, description="Subject height, m.")
     ] = None,
     affected_side: Annotated[Side | None, Form()] = None,
     working_side: Annotated[Side | None, Form()] = None,

@@ -227,6 +227,12 @@ def test_413_for_large_upload(make_settings: Callable[..., Settings]) -> None:
         ({"task": "juggling"}, "task", "unknown task 'juggling'; valid tasks: gait, rom"),
         ({"height_m": "7"}, "height_m", "less than or equal to 2.5"),
         ({"height_m": "tall"}, "height_m", "valid number"),
+        ({"height_m": "nan"}, "height_m", "finite number"),
+        (
+            {"protocol": '{"precautions": [{"movement": "impact", "limit_deg": 5}]}'},
+            "protocol",
+            "limit_deg does not apply to impact",
+        ),
         ({"affected_side": "middle"}, "affected_side", "'left' or 'right'"),
         ({"protocol": "{not json"}, "protocol", "not valid JSON"),
         ({"protocol": '{"stage": "bad"}'}, "protocol", "stage"),

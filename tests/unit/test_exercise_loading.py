@@ -144,3 +144,17 @@ def test_approach_without_precautions_is_a_warning_not_a_default():
     _, flags, warnings = _analyze(track, protocol)
     assert flags == []
     assert any("defaults are not applied" in w for w in warnings)
+
+
+def test_a_limit_on_a_movement_judged_without_one_is_refused():
+    # It would be ignored by the analysis and read as if it had been checked.
+    from pydantic import ValidationError
+
+    from avnmotion.protocol import Precaution
+
+    for movement in ("impact", "single_leg_stance", "hip_abduction_resisted"):
+        with pytest.raises(ValidationError, match="limit_deg does not apply"):
+            Precaution(movement=movement, limit_deg=10)
+        assert Precaution(movement=movement).limit_deg is None
+    with pytest.raises(ValidationError, match="finite number"):
+        Precaution(movement="hip_flexion", limit_deg=float("nan"))
