@@ -39,11 +39,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
             raise AvnInputError(f"--db {args.db!r} is not a database URL") from None
     if getattr(args, "data_dir", None):
         overrides["data_dir"] = Path(args.data_dir)
-    workers = getattr(args, "workers", None)
-    if workers is not None:
-        if not 1 <= workers <= 64:
-            raise AvnInputError(f"--workers must be 1-64, got {workers}")
-        overrides["workers"] = workers
+    if getattr(args, "workers", None) is not None:  # 0 is a value, not "unset"
+        overrides["workers"] = args.workers
     try:
         return Settings(**overrides)
     except ValidationError as exc:

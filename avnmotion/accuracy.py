@@ -37,6 +37,30 @@ MEASUREMENT_ERROR_JSON: Path = Path(
 SOURCE = "benchmarks/mdc.py: repeat renders of one synthetic subject with camera jitter"
 
 
+def _read_object(path: Path, what: str, *, warn_missing: bool) -> dict[str, Any]:
+    """A JSON object from ``path``; ``{}`` (logged) when it is missing, unreadable or not one."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        if warn_missing:
+            log.warning("no %s file at %s", what, path)
+        return {}
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        log.warning("ignoring %s file %s: %s", what, path, exc)
+        return {}
+    if not isinstance(raw, dict):
+        log.warning("ignoring %s file %s: not a JSON object", what, path)
+        return {}
+    return raw
+
+
+def _objects(d: Any) -> dict[str, dict[str, Any]]:
+    """The entries of ``d`` that are JSON objects under string keys."""
+    if not isinstance(d, dict):
+        return {}
+    return {k: v for k, v in d.items() if isinstance(k, str) and isinstance(v, dict)}
+
+
 def read_measurement_error(path: Path | None = None) -> dict[str, dict[str, Any]]:
     """The raw entries of a measurement-error file, by measure id.
 
@@ -44,17 +68,7 @@ def read_measurement_error(path: Path | None = None) -> dict[str, dict[str, Any]
     entries that are not JSON objects are left out.
     """
     path = MEASUREMENT_ERROR_JSON if path is None else path
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        log.warning("ignoring measurement error file %s: %s", path, exc)
-        return {}
-    if not isinstance(raw, dict):
-        log.warning("ignoring measurement error file %s: not a JSON object", path)
-        return {}
-    return {m: e for m, e in raw.items() if isinstance(m, str) and isinstance(e, dict)}
+    return _objects(_read_object(path, "measurement error", warn_missing=False))
 
 
 @functools.cache
@@ -153,22 +167,14 @@ ANGLE_ERROR_JSON: Path = Path(
 def read_angle_error(path: Path | None = None) -> dict[str, dict[str, dict[str, Any]]]:
     """``posture -> base angle -> entry`` of an angle-error file (``{}`` if missing/corrupt)."""
     path = ANGLE_ERROR_JSON if path is None else path
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        log.warning("no angle error file at %s: angle uncertainties are unknown", path)
-        return {}
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        log.warning("ignoring angle error file %s: %s", path, exc)
-        return {}
-    postures = raw.get("postures") if isinstance(raw, dict) else None
-    if not isinstance(postures, dict):
-        return {}
-    return {
-        p: {a: e for a, e in angles.items() if isinstance(e, dict)}
-        for p, angles in postures.items()
-        if isinstance(angles, dict)
-    }
+    raw = _read_object(path, "angle error", warn_missing=True)
+    return {p: _objects(angles) for p, angles in _objects(raw.get("postures")).items()}
+
+
+@functools.cache
+def angle_error() -> dict[str, dict[str, dict[str, Any]]]:
+    """:func:`read_angle_error` of the packaged file, read once."""
+    return read_angle_error()
 
 
 def angle_uncertainty_table(
@@ -182,19 +188,15 @@ def angle_uncertainty_table(
     measured in that posture (in any posture if it has none), so an angle nobody validated
     is never stated as more precise than the worst one measured. ``{}`` without a table.
     """
-    table = read_angle_error() if table is None else table
-    measured = {
-        a: v
-        for a, e in table.get(posture, {}).items()
-        if (v := _number(e.get("uncertainty_deg"))) is not None
-    }
-    pool = measured or {
-        a: v
-        for angles in table.values()
-        for a, e in angles.items()
-        if (v := _number(e.get("uncertainty_deg"))) is not None
-    }
+    table = angle_error() if table is None else table
+
+    def stated(angles: dict[str, dict[str, Any]]) -> dict[str, float]:
+        return {
+            a: v for a, e in angles.items() if (v := _number(e.get("uncertainty_deg"))) is not None
+        }
+
+    measured = stated(table.get(posture, {}))
+    pool = list(measured.values()) or [v for a in table.values() for v in stated(a).values()]
     if not pool:
         return {}
-    worst = max(pool.values())
-    return {n: measured.get(n, worst) for n in names}
+    return {n: measured.get(n, max(pool)) for n in names}

@@ -98,17 +98,13 @@ Posture = Literal["upright", "lying"]
 LYING_TRUNK_LEAN_DEG = 60.0
 
 
-def _base_names() -> tuple[str, ...]:
-    return (*PER_SIDE_ANGLES, *AXIAL_ANGLES)
-
-
 #: Stated uncertainty (deg) of video angles per posture: the larger of the frame RMSE and the
 #: RMSE of the clip extremes against the rendered answer keys, measured over the sample clips
 #: in the matching view by ``benchmarks/angle_error.py`` (``avnmotion/data/angle_error.json``;
 #: see :mod:`avnmotion.accuracy`). Angles not measured in a posture get the largest value
 #: measured there. A lower bound for real people and cameras.
 UNCERTAINTY_BY_POSTURE_DEG: dict[str, dict[str, float]] = {
-    p: angle_uncertainty_table(_base_names(), p) for p in ("upright", "lying")
+    p: angle_uncertainty_table((*PER_SIDE_ANGLES, *AXIAL_ANGLES), p) for p in ("upright", "lying")
 }
 #: The upright table (standing, sitting, walking), the default.
 UNCERTAINTY_DEG: dict[str, float] = UNCERTAINTY_BY_POSTURE_DEG["upright"]
@@ -118,7 +114,7 @@ def posture_of(kin: Kinematics) -> Posture:
     """``lying`` when a side view shows the trunk near horizontal for most of the clip."""
     if kin.view != "side" or "trunk_forward_lean_deg" in kin.unavailable:
         return "upright"
-    lean = np.abs(kin.angles_deg.get("trunk_forward_lean_deg", np.array([np.nan])))
+    lean = np.abs(kin.angles_deg["trunk_forward_lean_deg"])
     if not np.any(np.isfinite(lean)):
         return "upright"
     return "lying" if float(np.nanmedian(lean)) > LYING_TRUNK_LEAN_DEG else "upright"

@@ -50,7 +50,8 @@ from avnmotion.track import PoseTrack
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".webm", ".mkv", ".m4v"}
 TRACK_SUFFIXES = {".npz", ".trc", ".c3d"}
-#: Shortest track analysed (0.5 s at 30 fps; the view and facing votes use 0.5 s windows).
+#: Shortest track analysed: 0.5 s at 30 fps, one window of the view and facing votes (no
+#: movement can be counted or timed in less).
 MIN_FRAMES = 15
 GENERIC_TASKS = {
     "gait": "gait analysis: events, spatiotemporal parameters, symmetry, deviations",

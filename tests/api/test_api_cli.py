@@ -84,8 +84,14 @@ def test_serve_rejects_half_tls(tmp_path) -> None:  # type: ignore[no-untyped-de
 def test_serve_and_user_create_argument_errors(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     for kw, needle in (
         ({"port": 99999}, "--port must be 0-65535"),
-        ({"port": 0, "workers": 0}, "--workers must be 1-64, got 0"),
-        ({"port": 0, "workers": -1}, "--workers must be 1-64"),
+        (
+            {"port": 0, "workers": 0},
+            "invalid settings: workers: Input should be greater than or equal to 1",
+        ),
+        (
+            {"port": 0, "workers": 99},
+            "invalid settings: workers: Input should be less than or equal to 64",
+        ),
         ({"port": 0, "db": "notaurl"}, "is not a database URL"),
     ):
         with pytest.raises(AvnInputError, match=needle):
