@@ -34,6 +34,26 @@ Text = Annotated[str, AfterValidator(_no_nul)]
 
 Nrs = Field(default=None, ge=0, le=10, description="Numeric rating scale, 0 (no pain) to 10.")
 
+#: Earliest date a visit or pain score may carry.
+EARLIEST_RECORD_DATE = dt.date(1900, 1, 1)
+
+
+def _record_date(value: dt.date) -> dt.date:
+    # A visit or pain score records what happened: 0001-01-01 or 9999-12-31 is a typing
+    # error that would sort first or last in every comparison across visits. One day of
+    # slack for the client's time zone being ahead of the server's.
+    latest = dt.date.today() + dt.timedelta(days=1)
+    if not EARLIEST_RECORD_DATE <= value <= latest:
+        raise ValueError(
+            f"date {value.isoformat()} is outside {EARLIEST_RECORD_DATE.isoformat()} to "
+            f"{latest.isoformat()} (today, plus one day for time zones)"
+        )
+    return value
+
+
+#: The date of something recorded (a visit, a pain score): not in the future, not before 1900.
+RecordDate = Annotated[dt.date, AfterValidator(_record_date)]
+
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -75,8 +95,19 @@ class PatientCreate(_In):
 
 
 class PatientUpdate(_In):
+    """Fields left out keep their value; an explicit null is refused (it would be a no-op)."""
+
     name: Text | None = Field(default=None, min_length=1, max_length=200)
     protocol: PatientProtocol | None = None
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> PatientUpdate:
+        nulls = sorted(f for f in self.model_fields_set if getattr(self, f) is None)
+        if nulls:
+            raise ValueError(
+                f"{', '.join(nulls)} cannot be null; leave a field out to keep its value"
+            )
+        return self
 
 
 class PatientOut(_Out):
@@ -94,7 +125,7 @@ class Intervention(_In):
 
 
 class VisitCreate(_In):
-    date: dt.date
+    date: RecordDate
     notes: Text | None = Field(default=None, max_length=20_000)
     interventions: list[Intervention] = Field(default_factory=list, max_length=50)
     walking_aid: WalkingAid | None = Field(
@@ -103,7 +134,7 @@ class VisitCreate(_In):
 
 
 class VisitUpdate(_In):
-    date: dt.date | None = None
+    date: RecordDate | None = None
     notes: Text | None = Field(default=None, max_length=20_000)
     interventions: list[Intervention] | None = Field(default=None, max_length=50)
     walking_aid: WalkingAid | None = None
@@ -124,7 +155,7 @@ class PainScoreCreate(_In):
     """Pain on the 0-10 NRS, for a visit (``visit_id``) or a day (``date``)."""
 
     visit_id: str | None = None
-    date: dt.date | None = Field(default=None, description="Defaults to the visit's date.")
+    date: RecordDate | None = Field(default=None, description="Defaults to the visit's date.")
     at_rest: int | None = Nrs
     at_night: int | None = Nrs
     before_exercise: int | None = Nrs

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import (
     APIRouter,
+    Depends,
     File,
     Form,
     HTTPException,
@@ -70,6 +71,14 @@ def _parse_protocol(text: str) -> PatientProtocol:
         raise _invalid("protocol", f"invalid protocol: {problems}") from None
 
 
+async def _one_file(request: Request) -> None:
+    """Refuse an upload with more than one ``file`` part (only one would be analysed)."""
+    form = await request.form()  # parsed once by Starlette and cached on the request
+    n = len(form.getlist("file"))
+    if n > 1:
+        raise _invalid("file", f"send one file per analysis; this upload has {n}")
+
+
 @router.get("/tasks", response_model=list[str], tags=["analyses"])
 def list_tasks(_: CurrentUser) -> list[str]:
     """Task ids accepted by POST /v1/analyses: gait, rom and the exercise/test ids."""
@@ -85,6 +94,7 @@ def list_tasks(_: CurrentUser) -> list[str]:
         413: {"description": "Upload larger than the configured limit."},
         415: {"description": "Not an accepted video or track file."},
     },
+    dependencies=[Depends(_one_file)],
 )
 def create_analysis(
     request: Request,

@@ -285,3 +285,21 @@ def test_413_for_chunked_upload_without_length(make_settings: Callable[..., Sett
             },
         )
         assert r.status_code == 413, r.text
+
+
+def test_two_files_in_one_upload_are_refused(client: TestClient, world: World) -> None:
+    # Only one file would be analysed; the other must not vanish without a word.
+    files = [
+        ("file", ("a.npz", npz_bytes(), "application/octet-stream")),
+        ("file", ("b.npz", npz_bytes(), "application/octet-stream")),
+    ]
+    data = {"task": "rom", "patient_id": world.p1}
+    listing = f"/v1/patients/{world.p1}/analyses"
+    before = client.get(listing, headers=auth(world.clin_a)).json()
+    r = client.post("/v1/analyses", data=data, files=files, headers=auth(world.clin_a))
+    assert r.status_code == 422, r.text
+    assert any("file" in d["loc"] and "this upload has 2" in d["msg"] for d in r.json()["detail"])
+    assert client.get(listing, headers=auth(world.clin_a)).json() == before  # no job queued
+    # one file still goes through
+    r = client.post("/v1/analyses", data=data, files=files[:1], headers=auth(world.clin_a))
+    assert r.status_code == 202, r.text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from fastapi.testclient import TestClient
 
 from .conftest import World, auth
@@ -38,7 +40,16 @@ def test_patient_protocol_roundtrip(client: TestClient, world: World) -> None:
     )
     assert r.status_code == 200 and r.json()["protocol"]["affected_side"] == "left"
     assert r.json()["protocol"]["precautions"] == []
-    assert r.json()["name"] == "P9"
+    # An explicit null used to be accepted and silently ignored; it is refused by name.
+    for body, needle in (
+        ({"name": None}, "name cannot be null"),
+        ({"protocol": None}, "protocol cannot be null"),
+        ({"name": None, "protocol": None}, "name, protocol cannot be null"),
+    ):
+        r = client.patch(f"/v1/patients/{pid}", json=body, headers=auth(world.clin_a))
+        assert r.status_code == 422 and needle in r.text, (body, r.text)
+    got = client.get(f"/v1/patients/{pid}", headers=auth(world.clin_a)).json()
+    assert got["name"] == "P9" and got["protocol"]["affected_side"] == "left"
 
 
 def test_patient_validation(client: TestClient, world: World) -> None:
@@ -81,10 +92,20 @@ def test_visits(client: TestClient, world: World) -> None:
     assert r.json()["notes"] == "reviewed"
     r = client.patch(f"/v1/visits/{vid}", json={"date": None}, headers=auth(tok))
     assert r.status_code == 422 and "date cannot be null" in r.text
+    r = client.patch(f"/v1/visits/{vid}", json={"date": "9999-12-31"}, headers=auth(tok))
+    assert r.status_code == 422 and "outside 1900-01-01" in r.text
+    today = dt.date.today().isoformat()  # today is a valid visit date
+    r = client.patch(f"/v1/visits/{vid}", json={"date": today}, headers=auth(tok))
+    assert r.status_code == 200 and r.json()["date"] == today
+    r = client.patch(f"/v1/visits/{vid}", json={"date": "2026-02-01"}, headers=auth(tok))
+    assert r.status_code == 200
     listed = client.get(f"/v1/patients/{pid}/visits", headers=auth(tok)).json()
     assert [v["date"] for v in listed] == ["2026-01-05", "2026-02-01"]
     for bad, needle in (
         ({"date": "2026-13-01"}, "date"),
+        ({"date": "0001-01-01"}, "outside 1900-01-01"),
+        ({"date": "9999-12-31"}, "outside 1900-01-01"),
+        ({"date": (dt.date.today() + dt.timedelta(days=2)).isoformat()}, "plus one day"),
         ({"date": "2026-02-01", "interventions": [{"kind": "massage"}]}, "physio_session"),
         ({"date": "2026-02-01", "walking_aid": "skateboard"}, "walking_aid"),
     ):
@@ -155,3 +176,14 @@ def test_an_upload_without_a_file_name_is_named_and_not_echoed(
     assert r.status_code == 422, r.text
     assert "file upload with a file name" in r.text
     assert len(r.text) < 2000  # the 5000 bytes are not sent back
+
+
+def test_pain_score_dates_are_plausible(client: TestClient, world: World) -> None:
+    h = auth(world.clin_a)
+    url = f"/v1/patients/{world.p1}/pain-scores"
+    for day in ("0001-01-01", "9999-12-31", (dt.date.today() + dt.timedelta(days=2)).isoformat()):
+        r = client.post(url, headers=h, json={"date": day, "at_rest": 2})
+        assert r.status_code == 422 and "outside 1900-01-01" in r.text, (day, r.text)
+    r = client.post(url, headers=h, json={"date": dt.date.today().isoformat(), "at_rest": 2})
+    assert r.status_code == 201, r.text
+    assert r.json()["date"] == dt.date.today().isoformat()
