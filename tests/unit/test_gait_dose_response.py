@@ -12,6 +12,16 @@ lags the simulated toe-off more on the longer-swing (painful) side (19 vs 7 ms a
 in the side projection the foot-strike bias differs between the legs. A velocity refinement
 of foot off removed the lag here but put real foot offs 20 ms early on the motion-capture
 walks (MAE 10.5 -> 16.1 ms), so it is not used.
+
+Where the 20 % gap comes from (3-D, straight-pass events, mean error against the shoe-mesh
+contacts): on the symmetric walk both sides read strikes -20 / -20 ms and foot offs
++12 / +13 ms; at 20 % the painful right side keeps -20 / +16, while the left side, whose
+swing is short (0.33 s against 0.47 s), reads -13 / +5 (side projection: +2 / +4). So the
+painful stance reads about 15 ms longer relative to the other one, about 2 SI points. The
+other 1.5 points are the three stances that end in the generator's speed-up into a turn
+(right +56, +56 ms; left +34 ms; the pelvis reaches 2.05 m/s there). A steady-speed
+trimming of pass ends (0.5 or 1 s mean within 10-25 % of the pass median) did not remove
+them: the walker passes back through the band while slowing into the turn.
 """
 
 from __future__ import annotations
