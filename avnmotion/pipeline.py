@@ -255,17 +255,26 @@ def _truncated_warning(track: PoseTrack) -> str | None:
 
 
 def _partly_visible_warning(track: PoseTrack) -> str | None:
-    """Warn when lower-limb landmarks are missing in many frames with a pose."""
+    """Warn when no leg is fully visible (hip, knee and ankle) in many frames with a pose.
+
+    One leg is enough: from the side the far leg is always partly hidden, and its weaker
+    confidence is reported on its own (``far_side_low_confidence_pct``). Requiring both legs
+    put this warning on every side-view clip, where it then meant nothing.
+    """
     from avnmotion.track import LANDMARK_INDEX
 
     has_pose = track.frames_with_pose()
-    legs = [LANDMARK_INDEX[f"{s}_{p}"] for s in ("left", "right") for p in ("hip", "knee", "ankle")]
-    low = np.any(track.visibility[:, legs] < 0.5, axis=1) & has_pose
+    parts = ("hip", "knee", "ankle")
+    leg_seen = {
+        s: np.all(track.visibility[:, [LANDMARK_INDEX[f"{s}_{p}"] for p in parts]] >= 0.5, axis=1)
+        for s in ("left", "right")
+    }
+    low = ~(leg_seen["left"] | leg_seen["right"]) & has_pose
     share = float(np.mean(low[has_pose])) if np.any(has_pose) else 0.0
     if share > 0.2:
         return (
-            f"person only partly visible: hips, knees or ankles not visible in {share:.0%} of "
-            "frames with a pose; angles there are unavailable"
+            f"person only partly visible: no leg with hip, knee and ankle all visible in "
+            f"{share:.0%} of frames with a pose; angles there are unavailable"
         )
     return None
 

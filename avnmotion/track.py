@@ -235,10 +235,14 @@ class PoseTrack:
         return self.image_xyz[..., :2] * scale
 
     def frames_with_pose(self) -> NDArray[np.bool_]:
-        """Boolean per frame: the pose model returned a person (any finite landmark)."""
+        """Boolean per frame: a person is there (a finite landmark with visibility above 0).
+
+        Coordinates with zero visibility are no observation: the analysis gates them out, so
+        a track whose every landmark has visibility 0 shows nobody, whatever its coordinates.
+        """
         coords = self.image_xyz if self.image_xyz is not None else self.world_xyz
         assert coords is not None
-        return np.any(np.isfinite(coords[..., 0]), axis=1)
+        return np.any(np.isfinite(coords[..., 0]) & (self.visibility > 0), axis=1)
 
     def point(self, name: str, coords: Literal["image", "world"] = "image") -> FloatArray:
         """One landmark over time, ``(n_time, 3)``."""

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from avnmotion.synth.exercises import EXERCISES, generate_exercise
-from avnmotion.synth.keys import build_key, write_key
+from avnmotion.synth.keys import ANALYSIS_TASK, build_key, write_key
 from avnmotion.synth.motion import GaitParams, Motion, generate_gait
 from avnmotion.synth.subject import make_subject
 
@@ -437,11 +437,13 @@ def write_readme(out_dir: str | Path) -> Path:
         "schedule's plateau, which starts later because each ramp ends slowly, is",
         "`plateau_start_s` / `plateau_end_s`.",
         "",
-        "| clip | task | view | fps | what it shows |",
+        "| clip | `--task` | view | fps | what it shows |",
         "|---|---|---|---|---|",
     ]
     for s in curated():
-        lines.append(f"| `{s.name}.mp4` | {s.task} | {s.view} | {s.fps} | {s.description} |")
+        # the analysis task id, not the generator's name (a mini squat is analysed as a squat)
+        task = ANALYSIS_TASK.get(s.task, s.task)
+        lines.append(f"| `{s.name}.mp4` | {task} | {s.view} | {s.fps} | {s.description} |")
     lines.append("")
     p = Path(out_dir) / "README.md"
     p.write_text("\n".join(lines), encoding="utf-8")

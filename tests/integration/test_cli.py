@@ -217,3 +217,11 @@ def test_short_empty_and_damaged_tracks_are_one_line_errors(tmp_path):
     assert_one_line_error(
         run_cli("analyze", str(tmp_path / "empty.npz"), "--task", "squat"), "no person"
     )
+    # Coordinates with visibility 0 everywhere are no observation either (this was analysed
+    # as a person in 100 % of frames, with 0 reps shown to the patient).
+    unseen = walk.with_(visibility=np.zeros_like(walk.visibility))
+    unseen.save_npz(tmp_path / "unseen.npz")
+    assert_one_line_error(
+        run_cli("analyze", str(tmp_path / "unseen.npz"), "--task", "squat"),
+        "no person in any of the track's 40 frames",
+    )

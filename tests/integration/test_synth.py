@@ -223,3 +223,20 @@ def test_analysis_never_reads_the_answer_key(tmp_path):
         results.append(res)
     assert results[0] == results[1] == results[2]
     assert results[0]["task"] == task
+
+
+def test_sample_readme_names_tasks_the_analysis_accepts(tmp_path):
+    """The README's task column is what a user types after ``--task`` (a mini squat is
+    analysed as ``squat``; the README used to say ``mini_squat``, which is refused)."""
+    import re
+
+    from avnmotion.pipeline import valid_tasks
+    from avnmotion.synth.catalog import write_readme
+
+    text = write_readme(tmp_path).read_text(encoding="utf-8")
+    tasks = re.findall(r"^\| `[^`]+\.mp4` \| (\S+) \|", text, flags=re.M)
+    assert len(tasks) >= 20
+    assert set(tasks) <= set(valid_tasks()), set(tasks) - set(valid_tasks())
+    committed = Path(__file__).resolve().parents[2] / "sample_videos" / "README.md"
+    if committed.is_file():
+        assert committed.read_text(encoding="utf-8") == text

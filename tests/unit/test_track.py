@@ -133,3 +133,30 @@ def test_corrupted_member_and_object_arrays_are_one_line_errors(tmp_path):
     np.savez(objects, timestamps_s=np.array([{"a": 1}], dtype=object))
     with pytest.raises(AvnInputError, match="not an avnmotion track"):
         PoseTrack.load_npz(objects)
+
+
+def test_frames_with_pose_needs_a_visible_finite_landmark():
+    tr = _track(6)
+    vis = tr.visibility.copy()
+    vis[2] = 0.0  # coordinates, but nothing visible: no person
+    xyz = tr.image_xyz.copy()
+    xyz[4] = np.nan  # visible but no coordinates: no person
+    vis[5] = 0.0
+    vis[5, 11] = 0.3  # one visible landmark is enough
+    got = tr.with_(visibility=vis, image_xyz=xyz).frames_with_pose()
+    assert got.tolist() == [True, True, False, True, False, True]
+
+
+def test_partly_visible_warning_needs_no_leg_fully_seen():
+    from avnmotion.pipeline import _partly_visible_warning
+    from avnmotion.track import LANDMARK_INDEX
+
+    tr = _track(10)
+    far = [LANDMARK_INDEX[f"left_{p}"] for p in ("hip", "knee", "ankle")]
+    near_ankle = LANDMARK_INDEX["right_ankle"]
+    vis = np.ones_like(tr.visibility)
+    vis[:, far] = 0.2  # side view: the far leg is hidden all the time
+    assert _partly_visible_warning(tr.with_(visibility=vis)) is None
+    vis[:5, near_ankle] = 0.1  # and the near ankle in half the frames: no whole leg there
+    msg = _partly_visible_warning(tr.with_(visibility=vis))
+    assert msg is not None and "no leg with hip, knee and ankle all visible in 50%" in msg
