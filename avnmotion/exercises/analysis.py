@@ -518,9 +518,9 @@ def analyze_exercise(
                 issues.append(v.rule.code)
     unit_word = "holds" if d.hold is not None else "reps"
     flags += clinician_flags(violations, len(windows), unit_word)
-    messages = patient_cues(violations, "hold" if d.hold is not None else "rep")
+    messages = patient_cues(violations, "hold" if d.hold is not None else "rep", with_times=True)
     if judge_tempo:
-        messages += tempo_cues(rep_issues, tempo)
+        messages += tempo_cues(rep_issues, tempo, {i + 1: r.start_s for i, r in enumerate(reps)})
 
     # -- tests, prescription -------------------------------------------------------------
     ctx = TestContext(d, t, kin, track, rate, report_sides, counted, warnings)

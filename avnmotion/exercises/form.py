@@ -129,21 +129,38 @@ def evaluate_rules(
     return violations, unavailable
 
 
-def _rep_list(labels: list[int], noun: str = "rep") -> str:
+def _rep_list(labels: list[int], noun: str = "rep", times: dict[int, float] | None = None) -> str:
+    """``rep 4`` / ``reps 4, 5``; with ``times`` (label -> start, s) also where they are.
+
+    Rep numbers count counted reps only (as the live counter shows them), so after a partial
+    rep a patient counting every attempt would look one rep too early: the start times in
+    the recording say which movement is meant.
+    """
     labels = sorted(set(labels))
     word = noun if len(labels) == 1 else noun + "s"
-    return f"{word} {', '.join(str(x) for x in labels)}"
+    text = f"{word} {', '.join(str(x) for x in labels)}"
+    if times and all(x in times for x in labels):
+        text += f": at {', '.join(f'{times[x]:.1f}' for x in labels)} s in the recording"
+    return text
 
 
-def patient_cues(violations: list[Violation], noun: str = "rep") -> list[str]:
-    """One cue per patient rule, naming the reps (or holds) it applies to."""
+def patient_cues(
+    violations: list[Violation], noun: str = "rep", with_times: bool = False
+) -> list[str]:
+    """One cue per patient rule, naming the reps (or holds) it applies to, and with
+    ``with_times`` (a recording, not live) their start times."""
     by_code: dict[str, tuple[str, list[int]]] = {}
+    times: dict[int, float] = {}
     for v in violations:
         if v.rule.audience != "patient" or not v.rule.cue:
             continue
         _cue, labels = by_code.setdefault(v.rule.code, (v.rule.cue, []))
         labels.append(v.window.label)
-    return [f"{cue} ({_rep_list(labels, noun)})" for cue, labels in by_code.values()]
+        times[v.window.label] = v.window.start_s
+    return [
+        f"{cue} ({_rep_list(labels, noun, times if with_times else None)})"
+        for cue, labels in by_code.values()
+    ]
 
 
 def clinician_flags(
@@ -217,7 +234,10 @@ def tempo_issues(
     return issues
 
 
-def tempo_cues(rep_issues: dict[int, list[str]], target: TempoTarget) -> list[str]:
+def tempo_cues(
+    rep_issues: dict[int, list[str]], target: TempoTarget, times: dict[int, float] | None = None
+) -> list[str]:
+    """Slow-down and smoothness cues naming the reps (``times``: label -> start, s)."""
     too_fast = [k for k, issues in rep_issues.items() if "too_fast" in issues]
     jerky = [k for k, issues in rep_issues.items() if "jerky" in issues]
     cues = []
@@ -228,7 +248,9 @@ def tempo_cues(rep_issues: dict[int, list[str]], target: TempoTarget) -> list[st
         if target.eccentric_s:
             parts.append(f"about {target.eccentric_s:g} s to lower")
         detail = f": take {' and '.join(parts)}" if parts else ""
-        cues.append(f"Slow down{detail} ({_rep_list(too_fast)}).")
+        cues.append(f"Slow down{detail} ({_rep_list(too_fast, times=times)}).")
     if jerky:
-        cues.append(f"Move smoothly, without stopping and starting again ({_rep_list(jerky)}).")
+        cues.append(
+            f"Move smoothly, without stopping and starting again ({_rep_list(jerky, times=times)})."
+        )
     return cues

@@ -55,7 +55,10 @@ def test_slr_bent_knee_flagged_only_on_the_faulty_rep():
     assert res.working_side == "left"
     faulty = [r.index for r in res.reps if "slr_knee_bent" in r.form_issues]
     assert faulty == [2]
-    assert any("Keep the knee straight" in m and "(rep 3)" in m for m in res.patient_messages)
+    # the cue names the rep and where it starts in the recording
+    start = res.reps[2].start_s
+    cue = f"(rep 3: at {start:.1f} s in the recording)"
+    assert any("Keep the knee straight" in m and cue in m for m in res.patient_messages)
     assert all(abs(r.rom_deg - 45) < 4 for r in res.reps)
     # Top holds of 1.5 s are reported as holds.
     assert len(res.holds) == 6
@@ -268,7 +271,8 @@ def test_hip_abduction_hip_hitching_on_one_rep():
     res, _, _ = _run(track, "hip_abduction")
     assert res.rep_count == 5 and res.working_side == "left"
     assert [r.index for r in res.reps if "hip_hitching" in r.form_issues] == [3]
-    assert any("pelvis level" in m and "(rep 4)" in m for m in res.patient_messages)
+    cue = f"(rep 4: at {res.reps[3].start_s:.1f} s in the recording)"
+    assert any("pelvis level" in m and cue in m for m in res.patient_messages)
     assert all(abs(r.peak_deg - 30) < 3 for r in res.reps)
 
 
@@ -351,7 +355,8 @@ def test_quad_stretch_holds_and_thigh_position():
     assert [round(h.duration_s) for h in res.holds] == [10, 12]
     assert all(abs(h.mean_deg - 130) < 2 for h in res.holds)
     assert res.rep_count == 2
-    assert any("(hold 2)" in m for m in res.patient_messages)
+    cue = f"(hold 2: at {res.holds[1].start_s:.1f} s in the recording)"
+    assert any(cue in m for m in res.patient_messages), res.patient_messages
     assert res.prescription["holds"]["meeting_target"] == 1
 
 
