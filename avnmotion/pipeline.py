@@ -417,6 +417,7 @@ def analyze_track(
         gait=gait,
         exercise=exercise,
         flags=flags,
+        protocol=protocol,
         patient_advice=PATIENT_SAFETY_ADVICE if exercise is not None else None,
         processing=Processing(
             model=str(model_desc) if model_desc else None,

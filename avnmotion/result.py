@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from avnmotion.protocol import PatientProtocol
+
 SCHEMA_VERSION = "1.0"
 
 Side = Literal["left", "right"]
@@ -273,6 +275,14 @@ class AnalysisResult(_Model):
     gait: GaitResult | None = None
     exercise: ExerciseResult | None = None
     flags: list[Flag] = Field(default_factory=list)
+    protocol: PatientProtocol | None = Field(
+        default=None,
+        description=(
+            "The patient protocol the loading observations were judged against (with the "
+            "affected side given for this analysis); null when none was given, in which case "
+            "loading was not judged."
+        ),
+    )
     patient_advice: str | None = None
     processing: Processing = Field(default_factory=Processing)
 

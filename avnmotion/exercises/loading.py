@@ -243,6 +243,13 @@ def _single_leg_flags(
     return flags
 
 
+#: Quality warning of an exercise analysed without a patient protocol.
+NO_PROTOCOL_WARNING = (
+    "no patient protocol given (affected side, stage, weight bearing, precautions): loading "
+    "was not judged, so the absence of loading flags says nothing about this patient"
+)
+
+
 def loading_observations(
     track: PoseTrack,
     kin: Kinematics,
@@ -253,11 +260,12 @@ def loading_observations(
     """Observations against ``protocol`` (flags) and notes for the quality warnings.
 
     ``track`` and ``kin`` are the reported (zero-phase filtered) ones. Without a protocol there
-    is nothing to judge against and nothing is returned. No flag never means "safe" (see the
-    module docstring).
+    is nothing to judge against: no flags, and a warning that says so (an empty flag list
+    must not read as "checked, nothing found"). No flag never means "safe" (see the module
+    docstring).
     """
     if protocol is None:
-        return [], []
+        return [], [NO_PROTOCOL_WARNING]
     today = today or dt.date.today()
     flags: list[Flag] = []
     warnings: list[str] = []

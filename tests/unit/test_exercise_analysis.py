@@ -8,6 +8,7 @@ import pytest
 from avnmotion.errors import AvnInputError
 from avnmotion.exercises import analyze_exercise
 from avnmotion.exercises.assessments import refine_lift
+from avnmotion.exercises.loading import NO_PROTOCOL_WARNING
 from avnmotion.kinematics import compute_kinematics
 from avnmotion.protocol import PatientProtocol
 from tests.unit.test_exercise_poses import (
@@ -63,7 +64,13 @@ def test_slr_bent_knee_flagged_only_on_the_faulty_rep():
     # Top holds of 1.5 s are reported as holds.
     assert len(res.holds) == 6
     assert all(abs(h.duration_s - 1.5) < 0.5 for h in res.holds)
-    assert flags == [] and warnings == []
+    # no protocol: nothing judged, and the result says so rather than an empty list
+    assert flags == [] and warnings == [NO_PROTOCOL_WARNING]
+    proto = PatientProtocol(affected_side="left", stage="pre_collapse")
+    _res, flags, warnings = analyze_exercise(
+        blank_track(n), kin, kin, "straight_leg_raise", protocol=proto
+    )
+    assert NO_PROTOCOL_WARNING not in warnings
 
 
 def test_hamstring_curl_flags_the_thigh_swinging_forward_not_its_extension():
