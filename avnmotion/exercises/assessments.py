@@ -16,14 +16,19 @@ from numpy.typing import NDArray
 from avnmotion.accuracy import measured_accuracy
 from avnmotion.exercises.counting import CountResult, RepShape, mask_intervals, smooth
 from avnmotion.exercises.registry import ExerciseDefinition
-from avnmotion.exercises.signals import foot_lift_leg_lengths, get_signal, standing_on
+from avnmotion.exercises.signals import (
+    FOOT_OFF_GROUND_LEG_LENGTHS,
+    foot_lift_leg_lengths,
+    get_signal,
+    standing_on,
+)
 from avnmotion.kinematics import Kinematics, Posture, posture_of, uncertainty_deg
 from avnmotion.track import PoseTrack
 
 FloatArray = NDArray[np.float64]
 
 SUSTAIN_S = 0.25
-FOOT_LIFT_STANCE = 0.05
+FOOT_LIFT_STANCE = FOOT_OFF_GROUND_LEG_LENGTHS
 #: Foot off and foot down of a single-leg stance: where the lifted foot's height leaves (or
 #: returns to) its own level with both feet down by this share of the lift, and by at least
 #: ``FOOT_LIFT_ONSET_NOISE`` robust standard deviations of that level (1.4826 MAD; 0.0013 leg

@@ -50,6 +50,7 @@ from scipy import ndimage
 from avnmotion.exercises.counting import mask_intervals, smooth
 from avnmotion.exercises.registry import ExerciseDefinition
 from avnmotion.exercises.signals import (
+    FOOT_OFF_GROUND_LEG_LENGTHS,
     body_points,
     clip_leg_length,
     foot_lift_leg_lengths,
@@ -65,8 +66,6 @@ FloatArray = NDArray[np.float64]
 AVN_STAGES = ("pre_collapse", "post_collapse", "after_core_decompression")
 RESTRICTED_WEIGHT_BEARING = ("non", "toe_touch", "partial")
 
-#: Other foot this far above the stance foot (leg lengths) = foot off the ground (~7 cm).
-FOOT_OFF_GROUND_LEG_LENGTHS = 0.08
 #: Shortest single-leg stance reported (s): shorter than this is a walking step.
 MIN_SINGLE_LEG_STANCE_S = 0.75
 #: Upward acceleration of the hips (leg lengths/s^2) taken as an impact (~0.7 g for 0.9 m legs).

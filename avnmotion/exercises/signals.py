@@ -178,11 +178,25 @@ def foot_lift_leg_lengths(
     }
 
 
+#: A foot this far above the other (leg lengths, about 4.5 cm) is off the ground: the lift of
+#: a clinical single-leg stance (the rendered test lifts 0.067). One value for the stance test
+#: and for the loading observations, so that a stance the test times is also observed.
+FOOT_OFF_GROUND_LEG_LENGTHS = 0.05
+#: Hip above knee (leg lengths) of a standing leg: its thigh within about 50 deg of vertical
+#: (a vertical thigh is about 0.49 leg lengths). Seated and filmed from the front, the thigh
+#: points at the camera and drops 0.14-0.18 (rendered seated rotation test); standing clips
+#: keep 0.30 or more in every upright frame, squats and sit-to-stand included.
+STANDING_THIGH_DROP_LEG_LENGTHS = 0.3
+
+
 def standing_on(track: PoseTrack, side: str, p: dict[str, FloatArray] | None = None) -> FloatArray:
     """Per frame, whether the posture is upright on ``side``'s leg (boolean as float, NaN unknown).
 
-    Upright: the trunk within 40 deg of vertical, and this leg's hip above its foot by at least
-    0.75 leg lengths (excludes sitting and lying, where a lifted foot is not single-leg stance).
+    Upright: the trunk within 40 deg of vertical, this leg's hip above its foot by at least
+    0.75 leg lengths (excludes sitting and lying, where a lifted foot is not single-leg
+    stance), and its hip above its knee by :data:`STANDING_THIGH_DROP_LEG_LENGTHS` (excludes
+    sitting seen from the front, where the foreshortened thighs shrink the clip's leg length
+    and the hip looks high above the feet).
     """
     p = body_points(track) if p is None else p
     scale = clip_leg_length(track, p)
@@ -193,8 +207,14 @@ def standing_on(track: PoseTrack, side: str, p: dict[str, FloatArray] | None = N
     with np.errstate(invalid="ignore", divide="ignore"):
         trunk_tilt = np.degrees(np.arctan2(np.abs(trunk[:, 0]), trunk[:, 1]))
         hip_above_foot = (p[f"{side}_hip"][:, 1] - foot_low_point(p, side)) / scale
-    ok = np.isfinite(trunk_tilt) & np.isfinite(hip_above_foot)
-    out = np.where(ok, (trunk_tilt < 40.0) & (hip_above_foot > 0.75), np.nan)
+        thigh_drop = (p[f"{side}_hip"][:, 1] - p[f"{side}_knee"][:, 1]) / scale
+    ok = np.isfinite(trunk_tilt) & np.isfinite(hip_above_foot) & np.isfinite(thigh_drop)
+    upright = (
+        (trunk_tilt < 40.0)
+        & (hip_above_foot > 0.75)
+        & (thigh_drop > STANDING_THIGH_DROP_LEG_LENGTHS)
+    )
+    out = np.where(ok, upright, np.nan)
     return out.astype(np.float64)
 
 
