@@ -418,7 +418,8 @@ def analyze_track(
         exercise=exercise,
         flags=flags,
         protocol=protocol,
-        patient_advice=PATIENT_SAFETY_ADVICE if exercise is not None else None,
+        # every result a patient may see carries it: a gait or ROM test is also done at home
+        patient_advice=PATIENT_SAFETY_ADVICE,
         processing=Processing(
             model=str(model_desc) if model_desc else None,
             filters={

@@ -283,7 +283,10 @@ class AnalysisResult(_Model):
             "loading was not judged."
         ),
     )
-    patient_advice: str | None = None
+    patient_advice: str | None = Field(
+        default=None,
+        description="Standing advice shown with every patient-facing result (all tasks).",
+    )
     processing: Processing = Field(default_factory=Processing)
 
 

@@ -72,3 +72,20 @@ def test_numpy_values_in_free_form_fields_serialise():
     }
     gait = GaitResult(events=[], details={"steps": [{"n": np.float32(0.5)}]})
     assert json.loads(gait.model_dump_json())["details"]["steps"][0]["n"] == 0.5
+
+
+@pytest.mark.parametrize("task", ["rom", "gait", "squat"])
+def test_every_task_carries_the_patient_advice_and_its_protocol(task):
+    from avnmotion.pipeline import analyze_track
+    from avnmotion.protocol import PatientProtocol
+    from avnmotion.result import PATIENT_SAFETY_ADVICE
+    from tests.builders import sagittal_points, to_image_track, walking_angles
+
+    ang = walking_angles(90)
+    track = to_image_track(sagittal_points(90, ang["hip"], ang["knee"]))
+    result = analyze_track(track, task)
+    # gait and ROM tests are done at home too: the advice was only on exercises
+    assert result.patient_advice == PATIENT_SAFETY_ADVICE
+    assert result.protocol is None
+    result = analyze_track(track, task, affected_side="left")
+    assert result.protocol == PatientProtocol(affected_side="left")
