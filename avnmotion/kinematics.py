@@ -547,8 +547,13 @@ def compute_kinematics(
     n = track.n_frames
     # Frames filmed from the other plane's view (the subject turning to face the camera in a
     # side-view clip, or side-on in a front-view clip) would give distorted numbers: NaN.
-    other_view = {"side": "front", "front": "side"}.get(use_view)
-    off_view = per_frame == other_view if other_view else np.zeros(n, dtype=bool)
+    # Oblique frames too: on the walkway clips the turn's oblique frames read the elbow up
+    # to 101 deg (true 28) and the pelvic obliquity -23 deg (true +-4) in the ROM extremes.
+    off_view = (
+        np.isin(per_frame, ["front" if use_view == "side" else "side", "oblique"])
+        if use_view in ("side", "front")
+        else np.zeros(n, dtype=bool)
+    )
     for name in all_angle_names():
         base = base_angle_name(name)
         if name in computed:

@@ -239,3 +239,32 @@ def test_rolling_majority_on_input_shorter_than_its_window():
     # every frame's centred window covers the whole input: the overall majority wins
     np.testing.assert_array_equal(_rolling_majority(np.array([1.0, 1.0, -1.0]), 15), [1, 1, 1])
     np.testing.assert_array_equal(_rolling_majority(np.array([-1.0, 0.0]), 15), [-1, -1])
+
+
+def test_oblique_frames_in_a_side_view_clip_carry_no_angles():
+    """A turn passes through oblique frames; their image-plane angles are distorted (on the
+    walkway clips the elbow read 101 deg for a true 28), so they are left out like frames
+    filmed from the other plane's view."""
+    from avnmotion.kinematics import width_ratio_per_frame
+    from avnmotion.track import LANDMARK_INDEX
+
+    tr, ang = _side_track(1.0)
+    xyz = tr.image_xyz.copy()
+    sh = xyz[:, LANDMARK_INDEX["left_shoulder"], :2] - xyz[:, LANDMARK_INDEX["left_hip"], :2]
+    torso = np.linalg.norm(sh * np.array(tr.frame_size_px), axis=1)
+    turn = slice(40, 50)
+    half = 0.17 * torso[turn] / tr.frame_size_px[0]  # both widths 0.34 torso: oblique
+    for part in ("shoulder", "hip"):
+        xyz[turn, LANDMARK_INDEX[f"left_{part}"], 0] += half
+        xyz[turn, LANDMARK_INDEX[f"right_{part}"], 0] -= half
+    turned = tr.with_(image_xyz=xyz)
+    ratio = width_ratio_per_frame(turned)
+    assert np.all((ratio[turn] > 0.25) & (ratio[turn] < 0.45))
+    assert set(detect_view_per_frame(turned)[turn]) == {"oblique"}
+    kin = compute_kinematics(turned)
+    assert kin.view == "side" and kin.frames_off_view == 10
+    hip = kin.angle("left_hip_flexion_deg")
+    assert np.all(np.isnan(hip[turn]))
+    keep = np.ones(N, dtype=bool)
+    keep[turn] = False
+    np.testing.assert_allclose(hip[keep], ang["hip"]["left"][keep], atol=0.1)
