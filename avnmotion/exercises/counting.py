@@ -697,13 +697,25 @@ def mask_intervals(
 
 
 # -- describing reps on the reported signal ---------------------------------------------------
+#: Rest level of a rep: within this share of its excursion from the rest before (after) it.
+REST_FRACTION = 0.05
+#: Top phase of a rep (held top, ``top_s``): beyond this share of its excursion.
+TOP_FRACTION = 0.95
+#: Away and return durations run from the rest level to this share of the excursion,
+#: extrapolated linearly to the whole movement. Not the top phase's 0.95: MediaPipe's angle
+#: creeps by 2-5 deg during a held top (glute bridge), so the 95 % level of a 50-deg rep came
+#: only at the end of a 1-s hold and the lift read 2.2-2.4 s for a true 1.2 s.
+TEMPO_FRACTION = 0.9
+
+
 @dataclass(frozen=True)
 class RepShape:
     """Timing and size of one rep measured on the reported (zero-phase filtered) signal.
 
     Start and end are where the signal is within 5% of the rep's excursion from its rest level;
-    the top phase is where it is beyond 95%. Away/return durations are the 5-95% times
-    extrapolated linearly to the whole excursion (divided by 0.9).
+    the top phase is where it is beyond 95%. Away/return durations are the 5-90% times
+    extrapolated linearly to the whole excursion (divided by 0.85; see
+    :data:`TEMPO_FRACTION`).
     """
 
     start_index: int
@@ -763,22 +775,26 @@ def describe_rep(
     base_after = _rest_level(after, z[peak])
     exc_before = z[peak] - base_before
     exc_after = z[peak] - base_after
-    below = np.flatnonzero(before <= base_before + 0.05 * exc_before)
+    below = np.flatnonzero(before <= base_before + REST_FRACTION * exc_before)
     start = lower_bound + int(below[-1]) if below.size else lower_bound
-    above = np.flatnonzero(z[start : peak + 1] >= base_before + 0.95 * exc_before)
+    above = np.flatnonzero(z[start : peak + 1] >= base_before + TOP_FRACTION * exc_before)
     top_start = start + int(above[0]) if above.size else peak
-    below_after = np.flatnonzero(after <= base_after + 0.05 * exc_after)
+    below_after = np.flatnonzero(after <= base_after + REST_FRACTION * exc_after)
     end = peak + int(below_after[0]) if below_after.size else upper_bound
-    above_after = np.flatnonzero(z[peak : end + 1] >= base_after + 0.95 * exc_after)
+    above_after = np.flatnonzero(z[peak : end + 1] >= base_after + TOP_FRACTION * exc_after)
     top_end = peak + int(above_after[-1]) if above_after.size else peak
+    reached = np.flatnonzero(z[start : peak + 1] >= base_before + TEMPO_FRACTION * exc_before)
+    away_end = start + int(reached[0]) if reached.size else top_start
+    left = np.flatnonzero(z[peak : end + 1] >= base_after + TEMPO_FRACTION * exc_after)
+    return_start = peak + int(left[-1]) if left.size else top_end
     with np.errstate(invalid="ignore", divide="ignore"):
         v = np.gradient(yy, tt) if yy.size > 1 else np.zeros(yy.size)
     vel_seg = np.abs(v[start : end + 1])
     peak_vel = float(np.nanmax(vel_seg)) if np.any(np.isfinite(vel_seg)) else None
     reversals = _reversals(z[start : end + 1], max(exc_before, exc_after))
     start_s, end_s, peak_s = float(tt[start]), float(tt[end]), float(tt[peak])
-    away_s = float(tt[top_start] - tt[start]) / 0.9
-    return_s = float(tt[end] - tt[top_end]) / 0.9
+    away_s = float(tt[away_end] - tt[start]) / (TEMPO_FRACTION - REST_FRACTION)
+    return_s = float(tt[end] - tt[return_start]) / (TEMPO_FRACTION - REST_FRACTION)
     top_s = float(tt[top_end] - tt[top_start])
     peak_value = float(sgn * z[peak])
     start, end, peak, top_start, top_end = (i + off for i in (start, end, peak, top_start, top_end))

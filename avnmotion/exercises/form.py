@@ -216,7 +216,7 @@ def tempo_issues(
     """Codes ``too_fast`` / ``jerky`` for one rep.
 
     With a prescription, a phase is too fast below 60% of the prescribed duration (the measured
-    5-95% times run short of the full movement time); without one, below the definition's
+    5-90% times run short of the full movement time); without one, below the definition's
     slowest-acceptable default. A rep with direction reversals beyond the one at the top is
     jerky.
     """

@@ -7,7 +7,7 @@ A prescription is a plain dict (from the CLI, the API or a stored plan)::
 Every key is optional; unknown keys and non-positive values raise
 :class:`~avnmotion.errors.AvnInputError` naming the valid keys.
 
-Measured phase durations are the 5-95% excursion times extrapolated to the whole movement
+Measured phase durations are the 5-90% excursion times extrapolated to the whole movement
 (``counting.describe_rep``); a rep is *within tempo* when every prescribed phase lies between
 60% and 160% of its target, and *too fast* when a phase is below 60%.
 """

@@ -563,8 +563,8 @@ _DEFINITIONS: tuple[ExerciseDefinition, ...] = (
         laterality="bilateral",
         weight_bearing="bilateral",
         form_rules=(KNEE_VALGUS_RULE,),
-        # The knee bends in the middle of a sit-down, so its measured (5-95 %) time is about
-        # a third of the whole descent: 0.48 s for a 1.5 s sit-down on the sample clip and on
+        # The knee bends in the middle of a sit-down, so its measured (5-90 %) time is about
+        # a third of the whole descent: 0.47 s for a 1.5 s sit-down on the sample clip and on
         # its true angles alike. 0.3 s is a sit-down of about 1 s or less (dropping into the
         # chair).
         tempo=Tempo(eccentric_s=0.3),
