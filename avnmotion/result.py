@@ -204,26 +204,46 @@ class GaitResult(_Model):
 
 
 class Rep(_Model):
-    index: int
-    start_s: float
-    end_s: float
-    peak_s: float | None = None
+    """One rep, measured on the exercise's counted signal (``ExerciseResult.counted_signal``)."""
+
+    index: int = Field(description="0-based among counted reps (partial reps separately).")
+    start_s: float = Field(description="Leaves the rest level (within 5 % of the excursion), s.")
+    end_s: float = Field(description="Back at the rest level, s.")
+    peak_s: float | None = Field(default=None, description="Farthest from rest, s.")
     side: Literal["left", "right", "both"] | None = None
-    rom_deg: float | None = None
-    peak_deg: float | None = None
-    concentric_s: float | None = None
-    eccentric_s: float | None = None
-    peak_velocity_deg_per_s: float | None = None
+    rom_deg: float | None = Field(
+        default=None,
+        description="Excursion of the counted angle from rest to peak, deg (uncertainty: "
+        "ExerciseResult.counted_signal_uncertainty_deg); null for a non-angle signal.",
+    )
+    peak_deg: float | None = Field(
+        default=None, description="Counted angle at the peak, deg; null for a non-angle signal."
+    )
+    concentric_s: float | None = Field(
+        default=None,
+        description="Muscle-shortening phase, s: the 5-90 % time of that half of the rep divided "
+        "by 0.85 (extrapolated to the whole movement).",
+    )
+    eccentric_s: float | None = Field(
+        default=None, description="Lengthening (lowering) phase, s, measured like concentric_s."
+    )
+    peak_velocity_deg_per_s: float | None = Field(
+        default=None, description="Largest angular speed of the counted angle in the rep, deg/s."
+    )
     set_index: int = 0
     form_issues: list[str] = Field(default_factory=list)
 
 
 class Hold(_Model):
+    """A held position: the span within the exercise's hold band of the held level."""
+
     start_s: float
     end_s: float
-    duration_s: float
+    duration_s: float = Field(description="end_s - start_s, s (+-0.26 s on the sample clips).")
     side: Literal["left", "right", "both"] | None = None
-    mean_deg: float | None = None
+    mean_deg: float | None = Field(
+        default=None, description="Mean counted angle over the hold, deg; null if not an angle."
+    )
 
 
 class ExerciseSet(_Model):
@@ -244,6 +264,17 @@ class ExerciseResult(_Model):
     sets: list[ExerciseSet] = Field(default_factory=list)
     holds: list[Hold] = Field(default_factory=list)
     working_side: Literal["left", "right", "both"] | None = None
+    counted_signal: str | None = Field(
+        default=None,
+        description="The signal reps and holds are counted and measured on (an angle name "
+        "such as hip_flexion_deg, or a distance), from the exercise registry for this view.",
+    )
+    counted_signal_unit: str | None = Field(default=None, description="Its unit.")
+    counted_signal_uncertainty_deg: float | None = Field(
+        default=None,
+        description="Stated uncertainty of an angle signal in this posture (see "
+        "RangeOfMovement.uncertainty_deg); null for a distance signal.",
+    )
     prescription: dict[str, Any] | None = None
     test_result: dict[str, Any] | None = None
     patient_messages: list[str] = Field(default_factory=list)

@@ -53,7 +53,7 @@ from avnmotion.exercises.registry import (
     get_definition,
 )
 from avnmotion.exercises.signals import choose_sides, get_signal, hidden_working_side
-from avnmotion.kinematics import Kinematics
+from avnmotion.kinematics import Kinematics, posture_of, uncertainty_deg
 from avnmotion.protocol import PatientProtocol
 from avnmotion.result import ExerciseResult, ExerciseSet, Flag, Hold, Rep
 from avnmotion.signal import CausalLowpass
@@ -534,6 +534,11 @@ def analyze_exercise(
         sets=sets,
         holds=holds,
         working_side=worked,  # type: ignore[arg-type]
+        counted_signal=drive.name,
+        counted_signal_unit=drive.unit,
+        counted_signal_uncertainty_deg=(
+            uncertainty_deg(drive.name, posture_of(kin)) if drive.is_angle else None
+        ),
         prescription=adherence(
             target,
             reps=reps,

@@ -61,6 +61,9 @@ def test_slr_bent_knee_flagged_only_on_the_faulty_rep():
     cue = f"(rep 3: at {start:.1f} s in the recording)"
     assert any("Keep the knee straight" in m and cue in m for m in res.patient_messages)
     assert all(abs(r.rom_deg - 45) < 4 for r in res.reps)
+    # the result names what rom_deg measures, with its unit and stated uncertainty
+    assert (res.counted_signal, res.counted_signal_unit) == ("hip_flexion_deg", "deg")
+    assert res.counted_signal_uncertainty_deg is not None and res.counted_signal_uncertainty_deg > 0
     # Top holds of 1.5 s are reported as holds.
     assert len(res.holds) == 6
     assert all(abs(h.duration_s - 1.5) < 0.5 for h in res.holds)
