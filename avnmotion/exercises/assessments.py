@@ -152,11 +152,14 @@ def rom_peak(ctx: TestContext) -> dict[str, Any]:
             "attempts": len(attempts),
             "peak_per_attempt_deg": attempts,
         }
-    values = [v["peak_deg"] for v in per_side.values() if v.get("peak_deg") is not None]
+    values = {k: v["peak_deg"] for k, v in per_side.items() if v.get("peak_deg") is not None}
     uncertainty, accuracy = rom_accuracy(d, ("peak_deg",), base, posture_of(ctx.kin))
+    best = max(values, key=values.__getitem__) if values else None
     out.update(
         {
-            "value": max(values) if values else None,
+            # the larger side's peak; per-side values (the affected side's too) in "sides"
+            "value": None if best is None else values[best],
+            "value_side": best,
             "sides": per_side,
             "uncertainty_deg": uncertainty,
             "accuracy": accuracy,
@@ -429,12 +432,20 @@ def stance_time(ctx: TestContext) -> dict[str, Any]:
         runs = [refine_lift(t, lifts[side], a, b)[:2] for a, b in runs]  # loop over stances
         durations = [round(b - a, 2) for a, b in runs]
         per_side[side] = {
-            "longest_s": max(durations) if durations else 0.0,
+            "longest_s": max(durations) if durations else None,
             "trials": durations,
         }
+        if not durations:
+            # 0 s would read as "could not stand on it"; this leg was not tested in the clip
+            per_side[side]["reason"] = (
+                f"no stance on the {side} leg of at least 0.5 s with the other foot up"
+            )
+    tested = {k: v["longest_s"] for k, v in per_side.items() if v["longest_s"] is not None}
+    best = max(tested, key=tested.__getitem__) if tested else None
     out.update(
         {
-            "value": max(v["longest_s"] for v in per_side.values()),
+            "value": None if best is None else tested[best],
+            "value_side": best,
             "sides": per_side,
             "foot_off_ground_leg_lengths": FOOT_LIFT_STANCE,
         }

@@ -293,7 +293,7 @@ def test_rom_hip_abduction_test_result():
     res, _, _ = _run(track, "rom_hip_abduction")
     tr = res.test_result
     assert tr["sides"]["right"]["peak_deg"] == pytest.approx(35, abs=1.5)
-    assert tr["value"] == pytest.approx(35, abs=1.5)
+    assert tr["value"] == pytest.approx(35, abs=1.5) and tr["value_side"] == "right"
     # the stated uncertainty covers the largest error measured on repeat renders
     from avnmotion.accuracy import measured_accuracy
     from avnmotion.kinematics import uncertainty_deg
@@ -391,7 +391,10 @@ def test_single_leg_stance_test_and_protocol_permission():
     track = _single_leg_track("left", (4.0, 9.0))
     res, flags, warnings = _run(track, "single_leg_stance")
     assert res.test_result["sides"]["right"]["longest_s"] == pytest.approx(5.0, abs=0.3)
-    assert res.test_result["sides"]["left"]["longest_s"] == 0.0
+    # the left leg was not tested: no time (0 s would read as "could not stand on it")
+    left = res.test_result["sides"]["left"]
+    assert left["longest_s"] is None and left["trials"] == [] and "left leg" in left["reason"]
+    assert res.test_result["value_side"] == "right"
     assert any("does not say whether single-leg stance is allowed" in w for w in warnings)
     assert flags == []
     forbidden = PatientProtocol(single_leg_stance_allowed=False)
