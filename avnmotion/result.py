@@ -69,6 +69,12 @@ class Flag(_Model):
     value: float | None = None
     threshold: float | None = None
     unit: str | None = None
+    uncertainty: float | None = Field(
+        default=None,
+        description="Stated uncertainty of value, in unit, where one is known (angles: the "
+        "angle's uncertainty_deg); a value within it of the threshold is within measurement "
+        "error, and the message says so.",
+    )
     source: str
     message: str
     intervals: list[Interval] = Field(default_factory=list)

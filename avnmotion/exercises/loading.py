@@ -56,7 +56,7 @@ from avnmotion.exercises.signals import (
     foot_lift_leg_lengths,
     standing_on,
 )
-from avnmotion.kinematics import Kinematics
+from avnmotion.kinematics import Kinematics, posture_of, uncertainty_deg
 from avnmotion.protocol import PatientProtocol, Precaution
 from avnmotion.result import Flag, Interval
 from avnmotion.track import PoseTrack
@@ -134,6 +134,15 @@ def _angle_precaution(
         if not runs:
             continue
         peak = float(np.nanmax(np.where(over, values, np.nan)))
+        error = uncertainty_deg(angle, posture_of(kin))
+        # Still an observation when it is within measurement error, but it says so: "0 deg,
+        # limit 0" read as no breach at all.
+        within = (
+            f"; {peak - limit:.1f} deg past the limit is within the angle's stated "
+            f"uncertainty of +-{error:g} deg"
+            if error is not None and peak - limit < error
+            else ""
+        )
         flags.append(
             Flag(
                 code=f"precaution_{p.movement}",
@@ -143,8 +152,9 @@ def _angle_precaution(
                 value=round(peak, 1),
                 threshold=limit,
                 unit="deg",
+                uncertainty=error,
                 source=p.source,
-                message=f"{describe} {peak:.0f} deg{proxy_angle}, limit {limit:g}{proxy}",
+                message=(f"{describe} {peak:.1f} deg{proxy_angle}, limit {limit:g}{proxy}{within}"),
                 intervals=_intervals(runs),
             )
         )

@@ -67,6 +67,9 @@ def test_same_movement_different_protocols():
     assert flex.source.startswith("default precautions after posterior approach")
     assert flex.intervals[0].start_s == pytest.approx(4.2, abs=0.4)
     assert flex.intervals[0].end_s == pytest.approx(6.8, abs=0.4)
+    # 15 deg past the limit: beyond the stated uncertainty, so not called measurement error
+    assert flex.uncertainty is not None and 0 < flex.uncertainty < 15
+    assert "within the angle's stated uncertainty" not in flex.message
     # Adduction needs the front view, rotation the seated test: said, not silently skipped.
     not_assessable = [f for f in flags if f.code == "precaution_not_assessable"]
     assert {f.severity for f in not_assessable} == {"info"}
@@ -158,3 +161,21 @@ def test_a_limit_on_a_movement_judged_without_one_is_refused():
         assert Precaution(movement=movement).limit_deg is None
     with pytest.raises(ValidationError, match="finite number"):
         Precaution(movement="hip_flexion", limit_deg=float("nan"))
+
+
+def test_a_breach_within_measurement_error_says_so():
+    """A limit passed by less than the angle's stated uncertainty is still observed, with the
+    uncertainty in the flag and in its message (it read "0 deg, limit 0" for 0.1 deg)."""
+    from avnmotion.protocol import Precaution
+
+    track = _knee_lift_track()
+    proto = PatientProtocol(
+        affected_side="left",
+        stage="after_hip_replacement",
+        precautions=[Precaution(movement="hip_flexion", limit_deg=103, side="left")],
+    )
+    _, flags, _ = _analyze(track, proto)
+    flex = next(f for f in flags if f.code == "precaution_hip_flexion")
+    assert 103 < flex.value < 103 + flex.uncertainty  # peak 106 deg, uncertainty 5.2
+    assert f"hip flexion {flex.value:.1f} deg" in flex.message
+    assert f"within the angle's stated uncertainty of +-{flex.uncertainty:g} deg" in flex.message

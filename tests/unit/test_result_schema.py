@@ -42,6 +42,7 @@ def test_schema_has_the_documented_top_level_fields():
         "value",
         "threshold",
         "unit",
+        "uncertainty",
         "source",
         "message",
         "intervals",
