@@ -52,7 +52,12 @@ from avnmotion.exercises.registry import (
     ViewSpec,
     get_definition,
 )
-from avnmotion.exercises.signals import choose_sides, get_signal, hidden_working_side
+from avnmotion.exercises.signals import (
+    choose_sides,
+    get_signal,
+    hidden_working_side,
+    hip_travel_leg_lengths,
+)
 from avnmotion.kinematics import Kinematics, posture_of, uncertainty_deg
 from avnmotion.protocol import PatientProtocol
 from avnmotion.result import ExerciseResult, ExerciseSet, Flag, Hold, Rep
@@ -60,6 +65,10 @@ from avnmotion.signal import CausalLowpass
 from avnmotion.track import PoseTrack
 
 TOP_HOLD_MIN_S = 1.0
+#: Hips ranging further than this across the view (leg lengths, 2nd-98th percentile) in an
+#: in-place exercise: probably walking, so the task is likely wrong (the side-view walkway
+#: samples range 4.9-5.3; in-place exercise samples at most 0.41, sit-to-stand).
+WALKING_TRAVEL_LEG_LENGTHS = 2.0
 #: A partial excursion of one limb that overlaps a full rep of the other limb and moves less
 #: than this share of that rep's excursion is the other limb following along (the pelvis
 #: tilting in a hip abduction or flexion test), not a partial rep. Our choice, set on the
@@ -350,6 +359,13 @@ def analyze_exercise(
             ExerciseResult(
                 exercise_id=d.id, rep_count=0, test_result=run_test(ctx), unavailable=unavailable
             )
+        )
+
+    travel = hip_travel_leg_lengths(track) if d.in_place else float("nan")
+    if travel > WALKING_TRAVEL_LEG_LENGTHS:
+        warnings.append(
+            f"{d.id} is done in one place, but the hips travelled {travel:.1f} leg lengths "
+            "across the view (walking?): the counts may not be this exercise; check the task"
         )
 
     plan = counting_plan(d, kin.view, kin_unfiltered, count_track, working_side)

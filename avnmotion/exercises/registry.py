@@ -242,6 +242,9 @@ class ExerciseDefinition:
     test: TestSpec | None = None
     requires_protocol: str | None = None
     seated_rotation_test: bool = False
+    #: Done in one place (everything but walking tests): hips travelling across the view
+    #: mean the clip is probably not this exercise (see ``analysis.WALKING_TRAVEL_LEG_LENGTHS``).
+    in_place: bool = True
     references: tuple[str, ...] = ()
 
     @property
@@ -805,6 +808,7 @@ _DEFINITIONS: tuple[ExerciseDefinition, ...] = (
         id="timed_up_and_go",
         title="Timed Up and Go",
         kind="timed_test",
+        in_place=False,
         measures="time from rising off the chair to sitting back down",
         views=(
             ViewSpec(
@@ -1041,6 +1045,7 @@ _DEFINITIONS: tuple[ExerciseDefinition, ...] = (
         id="gait_speed",
         title="Gait speed over a known distance",
         kind="timed_test",
+        in_place=False,
         measures="walking speed (delegated to the gait analysis)",
         views=(
             ViewSpec("side", DriveSignal("hip_height_leg_lengths", "body", unit="leg_lengths")),

@@ -74,6 +74,19 @@ def leg_length_per_frame(track: PoseTrack, p: dict[str, FloatArray] | None = Non
         return np.fmax(lengths[0], lengths[1])
 
 
+def hip_travel_leg_lengths(track: PoseTrack, p: dict[str, FloatArray] | None = None) -> float:
+    """How far the mid-hip point ranges horizontally over the clip (2nd to 98th percentile),
+    in clip leg lengths; NaN without a scale. Across the view, walking covers several leg
+    lengths; exercises done in place stay within about 0.4 (sit-to-stand, rendered samples)."""
+    p = body_points(track) if p is None else p
+    scale = clip_leg_length(track, p)
+    x = 0.5 * (p["left_hip"][:, 0] + p["right_hip"][:, 0])
+    if scale is None or np.count_nonzero(np.isfinite(x)) < 2:
+        return float("nan")
+    lo, hi = np.nanpercentile(x, [2.0, 98.0])
+    return float((hi - lo) / scale)
+
+
 def clip_leg_length(track: PoseTrack, p: dict[str, FloatArray] | None = None) -> float | None:
     """Robust leg length of the clip: 90th percentile over frames (a straight-leg frame)."""
     per_frame = leg_length_per_frame(track, p)

@@ -512,3 +512,23 @@ def test_hidden_working_leg_gives_no_count_but_says_why():
     # the same clip with the working side named counts the left leg
     named, _, _ = analyze_exercise(blank_track(n), kin, kin, "hamstring_curl", working_side="left")
     assert "rep_count" not in named.unavailable and named.rep_count == 5
+
+
+def test_an_in_place_exercise_on_a_walk_warns_that_the_task_may_be_wrong():
+    """A walk across the view analysed as a squat counted steps as reps without a word."""
+    from tests.builders import sagittal_points, to_image_track, walking_angles
+
+    n = 150
+    ang = walking_angles(n)
+    pts = sagittal_points(n, ang["hip"], ang["knee"])
+    still = to_image_track(pts)
+    travel_m = np.linspace(-1.5, 1.5, n)[:, None]  # 3 m across: about 3.5 leg lengths
+    walking = to_image_track({k: v + np.hstack([travel_m, 0 * v[:, 1:]]) for k, v in pts.items()})
+    for track, warned in ((still, False), (walking, True)):
+        kin = compute_kinematics(track)
+        _res, _flags, warnings = analyze_exercise(track, kin, kin, "squat")
+        assert any("hips travelled" in w and "check the task" in w for w in warnings) == warned
+    # a test that includes walking does not warn
+    kin = compute_kinematics(walking)
+    _res, _flags, warnings = analyze_exercise(walking, kin, kin, "timed_up_and_go")
+    assert not any("hips travelled" in w for w in warnings)
