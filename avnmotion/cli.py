@@ -136,10 +136,14 @@ def format_summary(r: dict[str, Any]) -> str:
                 lines.append(f"  SI {si['parameter']}: {si['si_pct']:+.1f}%")
     if r.get("exercise"):
         e = r["exercise"]
-        lines.append(
-            f"exercise {e['exercise_id']}: {e['rep_count']} reps, {len(e['partial_reps'])} "
-            f"partial, {len(e['sets'])} sets, {len(e['holds'])} holds"
-        )
+        not_counted = (e.get("unavailable") or {}).get("rep_count")
+        if not_counted:
+            lines.append(f"exercise {e['exercise_id']}: reps not counted: {not_counted}")
+        else:
+            lines.append(
+                f"exercise {e['exercise_id']}: {e['rep_count']} reps, {len(e['partial_reps'])} "
+                f"partial, {len(e['sets'])} sets, {len(e['holds'])} holds"
+            )
         for m in e["patient_messages"]:
             lines.append(f"  cue: {m}")
         if e.get("test_result"):

@@ -274,7 +274,8 @@ def counting_plan(
         right, _ = get_signal(drive.name, "right", kin_counting, track_counting, causal=True)
         left, right = _side_choice_signals(left, right, kin_counting.timestamps_s)
         worked, channels, note = choose_sides(left, right, drive.min_amplitude, working_side)
-        notes = [f"{d.id}: {note}"] if note else []
+        # a test without counting (seated rotation: peaks per side) has no reps to split
+        notes = [f"{d.id}: {note}"] if note and d.counting is not None else []
         hidden = hidden_working_side(left, right, drive.min_amplitude, working_side)
         return CountingPlan(d, spec, drive, params, worked, channels, notes, hidden)
     _, reason = get_signal(drive.name, "both", kin_counting, track_counting, causal=True)
@@ -380,6 +381,10 @@ def analyze_exercise(
             f"the {plan.worked} side did not move and the {plan.hidden_side} side was hidden "
             f"from the camera: its reps could not be counted (rep_count 0 is not a count); "
             f"film the working side, or name it (--working-side)"
+        )
+    if d.counting is None and d.hold is None:
+        unavailable["rep_count"] = (
+            f"{d.id} measures its result without counting movements (rep_count 0 is not a count)"
         )
     if plan.view_spec.note:
         unavailable["view_note"] = plan.view_spec.note
