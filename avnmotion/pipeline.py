@@ -221,6 +221,10 @@ def check_parameters(
     for label, side in (("affected side", affected_side), ("working side", working_side)):
         if side is not None and side not in ("left", "right", "both"):
             raise AvnInputError(f"{label} must be left or right, got {side!r}")
+    if working_side is not None and task in ("gait", "rom"):
+        raise AvnInputError(
+            f"a working side applies to exercises (which leg does the reps), not to task {task!r}"
+        )
     if prescription is not None and task in ("gait", "rom"):
         raise AvnInputError(
             f"a prescription (reps, sets, tempo, holds) applies to exercises, not to task {task!r}"

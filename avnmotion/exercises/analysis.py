@@ -375,6 +375,11 @@ def analyze_exercise(
         unavailable["exercise"] = plan
         return finish(ExerciseResult(exercise_id=d.id, rep_count=0, unavailable=unavailable))
     drive = plan.drive
+    if working_side in ("left", "right") and drive.side != "working":
+        warnings.append(
+            f"{d.id} is counted on the whole body from the {kin.view} view ({drive.name}): "
+            f"the working side given ({working_side}) is not used"
+        )
     warnings += plan.notes
     if plan.hidden_side is not None:
         unavailable["rep_count"] = (

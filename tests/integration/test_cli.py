@@ -192,6 +192,12 @@ def test_bad_output_paths_and_parameters_fail_before_the_analysis(walk_npz, tmp_
         run_cli("analyze", str(walk_npz), "--task", "gait", "--prescription", str(rx)),
         "applies to exercises",
     )
+    # a working side was silently ignored for gait and rom
+    for task in ("gait", "rom"):
+        assert_one_line_error(
+            run_cli("analyze", str(walk_npz), "--task", task, "--working-side", "left"),
+            f"a working side applies to exercises (which leg does the reps), not to task '{task}'",
+        )
 
 
 def test_short_empty_and_damaged_tracks_are_one_line_errors(tmp_path):

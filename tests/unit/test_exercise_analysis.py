@@ -540,3 +540,13 @@ def test_an_in_place_exercise_on_a_walk_warns_that_the_task_may_be_wrong():
     kin = compute_kinematics(walking)
     _res, _flags, warnings = analyze_exercise(walking, kin, kin, "timed_up_and_go")
     assert not any("hips travelled" in w for w in warnings)
+
+
+def test_a_working_side_the_count_cannot_use_is_said_to_be_unused():
+    n = 200
+    knee = 45 * (1 - np.cos(np.linspace(0, 8 * np.pi, n))) / 2
+    kin = make_kin(n, "side", left_knee_flexion_deg=knee, right_knee_flexion_deg=knee)
+    _res, _, warnings = analyze_exercise(blank_track(n), kin, kin, "squat", working_side="left")
+    assert any("the working side given (left) is not used" in w for w in warnings), warnings
+    _res, _, warnings = analyze_exercise(blank_track(n), kin, kin, "squat")
+    assert not any("working side given" in w for w in warnings)
