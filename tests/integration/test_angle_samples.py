@@ -33,9 +33,9 @@ def _side_view_clips() -> list[str]:
 
 #: Clip -> measured RMSE (deg) where it misses the goal.
 ANGLE_MISSES = {
-    "gait_side_antalgic_right": "hip 9.0 / 7.3, knee 8.3 / 7.4 (left / right; brief leg swaps "
+    "gait_side_antalgic_right": "hip 8.0 / 7.5, knee 7.1 / 7.8 (left / right; brief leg swaps "
     "the repair misses, the far leg guessed; near leg only 7.3 / 6.5)",
-    "gait_side_normal": "hip 8.0 / 7.3, knee 9.8 / 9.6 (near leg only 6.9 / 9.3; even the "
+    "gait_side_normal": "hip 6.9 / 7.1, knee 9.4 / 9.8 (near leg only 6.9 / 9.3; even the "
     "better of swapped and unswapped labels per frame gives 6.3 / 8.2 on the near leg)",
     "glute_bridge": "hip 7.0 / 6.3, knee 27.1 / 32.2",
     "glute_set": "right hip 5.6",
