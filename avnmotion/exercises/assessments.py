@@ -20,7 +20,7 @@ from avnmotion.exercises.signals import (
     FOOT_OFF_GROUND_LEG_LENGTHS,
     foot_lift_leg_lengths,
     get_signal,
-    standing_on,
+    single_leg_stance,
 )
 from avnmotion.kinematics import Kinematics, Posture, posture_of, uncertainty_deg
 from avnmotion.track import PoseTrack
@@ -28,7 +28,6 @@ from avnmotion.track import PoseTrack
 FloatArray = NDArray[np.float64]
 
 SUSTAIN_S = 0.25
-FOOT_LIFT_STANCE = FOOT_OFF_GROUND_LEG_LENGTHS
 #: Foot off and foot down of a single-leg stance: where the lifted foot's height leaves (or
 #: returns to) its own level with both feet down by this share of the lift, and by at least
 #: ``FOOT_LIFT_ONSET_NOISE`` robust standard deviations of that level (1.4826 MAD; 0.0013 leg
@@ -399,7 +398,7 @@ def refine_lift(
 ) -> tuple[float, float, bool]:
     """Move a stance's ends to where the lifted foot leaves and meets its own ground level.
 
-    The run found with the absolute :data:`FOOT_LIFT_STANCE` threshold starts late and ends
+    The run found with the absolute ``FOOT_OFF_GROUND_LEG_LENGTHS`` threshold starts late and ends
     early by the time the foot takes to rise that high; :func:`extend_to_rest_level` moves
     its ends to the foot's departure from (and return to) its height with both feet down,
     by :data:`FOOT_LIFT_ONSET_FRAC` of the stance's median lift.
@@ -423,12 +422,11 @@ def stance_time(ctx: TestContext) -> dict[str, Any]:
     d = ctx.definition
     out = _base(d)
     lifts = foot_lift_leg_lengths(ctx.track)
+    stance = single_leg_stance(ctx.track, lifts)
     per_side: dict[str, Any] = {}
     for side in ("left", "right"):
-        with np.errstate(invalid="ignore"):
-            mask = (lifts[side] > FOOT_LIFT_STANCE) & (standing_on(ctx.track, side) == 1.0)
         t = ctx.track.timestamps_s
-        runs = mask_intervals(mask, t, min_duration_s=0.5, bridge_s=0.2)
+        runs = mask_intervals(stance[side], t, min_duration_s=0.5, bridge_s=0.2)
         runs = [refine_lift(t, lifts[side], a, b)[:2] for a, b in runs]  # loop over stances
         durations = [round(b - a, 2) for a, b in runs]
         per_side[side] = {
@@ -447,7 +445,7 @@ def stance_time(ctx: TestContext) -> dict[str, Any]:
             "value": None if best is None else tested[best],
             "value_side": best,
             "sides": per_side,
-            "foot_off_ground_leg_lengths": FOOT_LIFT_STANCE,
+            "foot_off_ground_leg_lengths": FOOT_OFF_GROUND_LEG_LENGTHS,
         }
     )
     return out

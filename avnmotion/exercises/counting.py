@@ -785,8 +785,8 @@ def describe_rep(
     top_end = peak + int(above_after[-1]) if above_after.size else peak
     reached = np.flatnonzero(z[start : peak + 1] >= base_before + TEMPO_FRACTION * exc_before)
     away_end = start + int(reached[0]) if reached.size else top_start
-    left = np.flatnonzero(z[peak : end + 1] >= base_after + TEMPO_FRACTION * exc_after)
-    return_start = peak + int(left[-1]) if left.size else top_end
+    still_high = np.flatnonzero(z[peak : end + 1] >= base_after + TEMPO_FRACTION * exc_after)
+    return_start = peak + int(still_high[-1]) if still_high.size else top_end
     with np.errstate(invalid="ignore", divide="ignore"):
         v = np.gradient(yy, tt) if yy.size > 1 else np.zeros(yy.size)
     vel_seg = np.abs(v[start : end + 1])

@@ -54,6 +54,7 @@ from avnmotion.exercises.signals import (
     body_points,
     clip_leg_length,
     foot_lift_leg_lengths,
+    single_leg_stance,
     standing_on,
 )
 from avnmotion.kinematics import Kinematics, posture_of, uncertainty_deg
@@ -163,17 +164,12 @@ def _angle_precaution(
 
 def _stance_runs(track: PoseTrack) -> dict[str, list[tuple[float, float]]]:
     """Per stance side, runs of standing on that leg with the other foot off the ground."""
-    p = body_points(track)
-    lifts = foot_lift_leg_lengths(track)
-    out = {}
-    for side in ("left", "right"):
-        upright = standing_on(track, side, p)
-        with np.errstate(invalid="ignore"):
-            mask = (lifts[side] > FOOT_OFF_GROUND_LEG_LENGTHS) & (upright == 1.0)
-        out[side] = mask_intervals(
+    return {
+        side: mask_intervals(
             mask, track.timestamps_s, min_duration_s=MIN_SINGLE_LEG_STANCE_S, bridge_s=0.2
         )
-    return out
+        for side, mask in single_leg_stance(track).items()
+    }
 
 
 def _both_feet_standing_runs(track: PoseTrack) -> list[tuple[float, float]]:

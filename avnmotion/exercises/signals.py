@@ -231,6 +231,21 @@ def standing_on(track: PoseTrack, side: str, p: dict[str, FloatArray] | None = N
     return out.astype(np.float64)
 
 
+def single_leg_stance(
+    track: PoseTrack, lifts: dict[str, FloatArray] | None = None
+) -> dict[str, NDArray[np.bool_]]:
+    """Per stance side and frame: upright on that leg with the other foot off the ground
+    (:data:`FOOT_OFF_GROUND_LEG_LENGTHS`). The one definition the single-leg stance test
+    times and the loading observations report. ``lifts``: :func:`foot_lift_leg_lengths`."""
+    p = body_points(track)
+    lifts = foot_lift_leg_lengths(track) if lifts is None else lifts
+    with np.errstate(invalid="ignore"):
+        return {
+            side: (lifts[side] > FOOT_OFF_GROUND_LEG_LENGTHS) & (standing_on(track, side, p) == 1.0)
+            for side in SIDES
+        }
+
+
 def angle_signal(kin: Kinematics, base: str, side: str) -> tuple[FloatArray, str | None]:
     """A kinematics angle for ``side`` ("left", "right", "both" = NaN-aware mean, or axial).
 
