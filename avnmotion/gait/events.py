@@ -25,7 +25,9 @@ Side view and 3-D: :class:`ZeniEventDetector`
    * **velocity**: the heel's sagittal speed relative to the ground,
      :math:`\\sqrt{(v_{fwd} - v_{ground})^2 + v_{up}^2}`, falls below ``fs_speed_fraction`` of
      its peak in the preceding swing (a relative form of the velocity threshold of
-     Ghoussayni et al. 2004, independent of camera scale and walking speed);
+     Ghoussayni et al. 2004, independent of camera scale and walking speed), searched from
+     the anchor on (after a short, fast swing the speed can cross between the anchor and
+     the next frame; a crossing before the anchor is not taken);
    * **height**: the heel's vertical velocity crosses zero upwards (the heel's lowest point),
      used only for a real heel landmark and when it lies within ``cue_agreement_s`` of the
      velocity cue; the strike is then the mean of both cues.
@@ -400,11 +402,16 @@ class ZeniEventDetector:
                 peak = float(np.nanmax(seg)) if np.any(np.isfinite(seg)) else np.nan
                 if np.isfinite(peak):
                     peaks.append(peak)
+            level = self.fs_speed_fraction * peak
             pos_v = (
-                _first_crossing(speed, k, stop, self.fs_speed_fraction * peak, rising=False)
-                if np.isfinite(peak)
-                else None
+                _first_crossing(speed, k, stop, level, rising=False) if np.isfinite(level) else None
             )
+            if pos_v is None and np.isfinite(level) and k > 0 and speed[k] <= level:
+                # After a short, fast swing the speed can cross between the anchor's frame
+                # and the next one; a crossing before the anchor itself is not a landing.
+                early = _first_crossing(speed, k - 1, k + 1, level, rising=False)
+                if early is not None and _time_at(t, np.array([early]))[0] >= e.anchor_s:
+                    pos_v = early
             if pos_v is None:
                 if not e.edge:
                     unrefined.append(e)
