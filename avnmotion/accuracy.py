@@ -1,7 +1,8 @@
-"""Measured accuracy of ROM-test and gait measures, shipped with the library.
+"""Measured accuracy of ROM-test, timed-test and gait measures, shipped with the library.
 
 ``data/measurement_error.json`` is written by ``python -m benchmarks.mdc``. For each measure
-(``rom_hip_abduction/peak_deg``, ``gait/stance_time_s``, ...) one synthetic subject performs one
+(``rom_hip_abduction/peak_deg``, ``five_times_sit_to_stand/duration_s``,
+``gait/stance_time_s``, ...) one synthetic subject performs one
 fixed movement, rendered K times with a different camera placement, and every render is
 analysed like a user's clip. The entry summarises the error :math:`e = measured - true` over
 the renders:

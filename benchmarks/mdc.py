@@ -1,7 +1,8 @@
 """Measurement error (SEM) and minimal detectable change (MDC95) from repeat renders.
 
-For each standard ROM test and for side-view gait, one subject performs one fixed movement
-(same motion seed: same body, tempo and true angles) and the clip is rendered ``K`` times with
+For each standard ROM test, the timed 5x sit-to-stand and single-leg stance tests, and
+side-view gait, one subject performs one fixed movement (same motion seed: same body, tempo
+and true angles) and the clip is rendered ``K`` times with
 a different camera placement each time: the renderer's seeded jitter of camera height
 (+-0.08 m; +-0.1 m for lying tests) and distance (-0.2 to +0.3 m), plus an azimuth jitter of
 +-``AZIMUTH_JITTER_DEG`` about the subject. Each clip goes through the real pipeline
@@ -74,7 +75,12 @@ SETUPS: dict[str, Setup] = {
     "rom_hip_rotation": Setup("rom_hip_rotation", "front", 11, {"reps_per_direction": 1}),
     # Three straight passes (~12.5 s) at the renderer's gait size.
     "gait": Setup("gait", "side", 11, {"n_passes": 3}, size=(960, 540)),
+    # Timed function tests, at 30 fps like a webcam (the single-leg sample clip is 60 fps).
+    "five_times_sit_to_stand": Setup("five_times_sit_to_stand", "side", 11),
+    "single_leg_stance": Setup("single_leg_stance", "front", 11, {"hold_s": 8.0}),
 }
+#: Timed tests: their duration against the key's (:func:`timed_rows`).
+TIMED = ("five_times_sit_to_stand", "single_leg_stance")
 
 
 # -- rendering ------------------------------------------------------------------------------
@@ -200,6 +206,15 @@ def rom_rows(task: str, test: dict[str, Any] | None, truth: dict[str, Any]) -> l
     return rows
 
 
+def timed_rows(task: str, test: dict[str, Any] | None, truth: dict[str, Any]) -> list[Row]:
+    """A timed test's duration against the key's (the key's stance side for one-leg stance)."""
+    from avnmotion.synth.validate import compare_test_result
+
+    pairs = compare_test_result(test, truth)
+    got, true, unit = pairs["duration_s"]
+    return [(f"{task}/duration_s", truth.get("stance_side"), got, true, unit)]
+
+
 def gait_rows(gait: Any, truth: dict[str, Any]) -> list[Row]:
     g = gait.model_dump() if gait is not None else {}
     per = truth.get("per_side") or {}
@@ -266,7 +281,8 @@ def analyse(video: Path, key: dict[str, Any], task: str) -> tuple[list[Row], flo
     else:
         res = analyze_track(track, task)
         test = res.exercise.test_result if res.exercise else None
-        rows = rom_rows(task, test, key["test_result"])
+        rows_of = timed_rows if task in TIMED else rom_rows
+        rows = rows_of(task, test, key["test_result"])
     return rows, t_pose, res.quality.view
 
 

@@ -117,6 +117,33 @@ def rom_accuracy(
     return stated, accuracy
 
 
+#: Frames of timing resolution in a duration: its start and its end each fall on a frame.
+TIMING_FRAMES = 2
+
+
+def timed_accuracy(
+    d: ExerciseDefinition,
+    rate_hz: float,
+    field: str = "duration_s",
+    entries: dict[str, dict[str, Any]] | None = None,
+) -> tuple[float | None, dict[str, Any]]:
+    """Stated uncertainty (s) and measured accuracy of a timed test's duration.
+
+    The accuracy is the test's entry in the packaged measurement-error file (repeat renders,
+    :mod:`avnmotion.accuracy`); the stated uncertainty is the larger of its largest measured
+    error and the timing resolution (:data:`TIMING_FRAMES` frame intervals at ``rate_hz``),
+    so it is never smaller than an error this project has seen. Without a measurement it is
+    None and the accuracy says "not measured": a frame-resolution figure alone would claim
+    more than is known.
+    """
+    measure = f"{d.id}/{field}"
+    measured = measured_accuracy(measure, entries)
+    if measured is None or measured.max_abs_error is None:
+        return None, {field: {"measure": measure, "status": "not measured"}}
+    resolution = TIMING_FRAMES / rate_hz if rate_hz > 0 else 0.0
+    return round(max(measured.max_abs_error, resolution), 2), {field: measured.as_dict()}
+
+
 def _reps_sorted(ctx: TestContext) -> list[tuple[Any, RepShape | None]]:
     pairs = []
     for c in ctx.counted:
@@ -236,6 +263,8 @@ def five_times(ctx: TestContext) -> dict[str, Any]:
     out = _base(d)
     reps = _reps_sorted(ctx)
     out["stands_detected"] = len(reps)
+    uncertainty, accuracy = timed_accuracy(d, ctx.rate_hz)
+    out.update({"uncertainty_s": uncertainty, "accuracy": accuracy})
     if len(reps) < n_wanted:
         out.update({"complete": False, "value": None})
         ctx.warnings.append(
@@ -325,6 +354,8 @@ def excursion_time(ctx: TestContext) -> dict[str, Any]:
     d = ctx.definition
     out = _base(d)
     reps = [(e, s) for e, s in _reps_sorted(ctx) if s is not None]
+    uncertainty, accuracy = timed_accuracy(d, ctx.rate_hz)
+    out.update({"uncertainty_s": uncertainty, "accuracy": accuracy})
     if not reps:
         out.update({"value": None, "complete": False})
         ctx.warnings.append(f"{d.id}: no rise from and return to the chair detected")
@@ -440,11 +471,14 @@ def stance_time(ctx: TestContext) -> dict[str, Any]:
             )
     tested = {k: v["longest_s"] for k, v in per_side.items() if v["longest_s"] is not None}
     best = max(tested, key=tested.__getitem__) if tested else None
+    uncertainty, accuracy = timed_accuracy(d, ctx.rate_hz)
     out.update(
         {
             "value": None if best is None else tested[best],
             "value_side": best,
             "sides": per_side,
+            "uncertainty_s": uncertainty,
+            "accuracy": accuracy,
             "foot_off_ground_leg_lengths": FOOT_OFF_GROUND_LEG_LENGTHS,
         }
     )

@@ -102,3 +102,49 @@ def test_shipped_angle_table_covers_both_postures() -> None:
             assert entry["uncertainty_deg"] >= max(
                 entry["frame_rmse_deg"], entry["extremes_rmse_deg"]
             )
+
+
+def _timed_entry(max_abs: float) -> dict[str, dict[str, object]]:
+    return {
+        "five_times_sit_to_stand/duration_s": {
+            "unit": "s",
+            "bias": -0.3,
+            "max_abs_error": max_abs,
+            "sem": 0.1,
+            "n_values": 5,
+            "view": "side",
+        }
+    }
+
+
+def test_timed_test_uncertainty_is_the_largest_measured_error() -> None:
+    from avnmotion.exercises.assessments import timed_accuracy
+    from avnmotion.exercises.registry import get_definition
+
+    d = get_definition("five_times_sit_to_stand")
+    stated, acc = timed_accuracy(d, 30.0, entries=_timed_entry(0.41))
+    assert stated == 0.41
+    assert acc["duration_s"]["max_abs_error"] == 0.41
+    assert "not corrected" in acc["duration_s"]["summary"]
+
+
+def test_timed_test_uncertainty_is_never_below_two_frames() -> None:
+    from avnmotion.exercises.assessments import timed_accuracy
+    from avnmotion.exercises.registry import get_definition
+
+    d = get_definition("five_times_sit_to_stand")
+    # a start and an end each on a frame: 2 / 30 s at 30 fps, 2 / 60 s at 60 fps
+    assert timed_accuracy(d, 30.0, entries=_timed_entry(0.01))[0] == 0.07
+    assert timed_accuracy(d, 60.0, entries=_timed_entry(0.01))[0] == 0.03
+
+
+def test_an_unmeasured_timed_test_states_no_uncertainty() -> None:
+    from avnmotion.exercises.assessments import timed_accuracy
+    from avnmotion.exercises.registry import get_definition
+
+    d = get_definition("timed_up_and_go")
+    stated, acc = timed_accuracy(d, 30.0, entries={})
+    assert stated is None
+    assert acc == {
+        "duration_s": {"measure": "timed_up_and_go/duration_s", "status": "not measured"}
+    }
