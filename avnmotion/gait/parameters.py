@@ -47,10 +47,8 @@ phase summaries and named in ``notes``. Steps need both strikes in the same pass
 time below ``max_step_time_s``; a step whose landing heel is less than 0.1 leg lengths
 ahead of the other is left out of the step lengths, with a note, and so (side-view video) is
 a step outside the pass's cruising part: the steps into and out of a turn are short because
-of the turn, and on a walk back and forth they land on the same foot pass after pass. On a
-render of the normal walk whose walker slows into its turns they made a step-length SI of
-+14.6 % (+2.1 % without them); on the sample clips, whose walker speeds up into its turns,
-the SI reads +5.8 % for a true 0 (+2.1 % with them) and +9.0 % for a true +12.5 % (+6.8 %).
+of the turn, and on a walk back and forth they land on the same foot pass after pass (on the
+rendered normal walk they made a step-length SI of +14.6 %, with them left out +2.1 %).
 
 Units. 3-D tracks give metres. Video gives pixels, converted to metres only when the subject's
 height is known: the extended hip-to-ankle distance in pixels (90th percentile over frames)
