@@ -45,10 +45,7 @@ stance is outside 35-90 % of its cycle or whose single support is not positive (
 or missed event that still fits the order) is not plausible walking: it is left out of the
 phase summaries and named in ``notes``. Steps need both strikes in the same pass and a step
 time below ``max_step_time_s``; a step whose landing heel is less than 0.1 leg lengths
-ahead of the other is left out of the step lengths, with a note, and so (side-view video) is
-a step outside the pass's cruising part: the steps into and out of a turn are short because
-of the turn, and on a walk back and forth they land on the same foot pass after pass (on the
-rendered normal walk they made a step-length SI of +14.6 %, with them left out +2.1 %).
+ahead of the other is left out of the step lengths, with a note.
 
 Units. 3-D tracks give metres. Video gives pixels, converted to metres only when the subject's
 height is known: the extended hip-to-ankle distance in pixels (90th percentile over frames)
@@ -500,21 +497,6 @@ def compute_parameters(
         notes.append(
             f"{len(backward)} step(s) left out of the step lengths: the landing heel was less "
             f"than {MIN_STEP_LENGTH_LEG_LENGTHS:g} leg lengths ahead of the other ({times})"
-        )
-    # Like the phase times: a step slowing into or speeding out of a turn is short because
-    # of the turn, and a walk back and forth lands it on the same foot pass after pass.
-    slowing = [
-        step
-        for step in steps
-        if step.length is not None
-        and not (coords.is_cruising(step.start_s) and coords.is_cruising(step.end_s))
-    ]
-    for step in slowing:
-        step.length = None
-    if slowing:
-        notes.append(
-            f"{len(slowing)} step(s) next to a turn left out of the step lengths (the walker "
-            "slowing into or speeding out of it)"
         )
     stride_times = [s.stride_time_s for s in strides]
     typical = (
