@@ -18,6 +18,7 @@ from avnmotion.exercises.counting import CountResult, RepShape, mask_intervals, 
 from avnmotion.exercises.registry import ExerciseDefinition
 from avnmotion.exercises.signals import (
     FOOT_OFF_GROUND_LEG_LENGTHS,
+    body_points,
     foot_lift_leg_lengths,
     get_signal,
     single_leg_stance,
@@ -263,8 +264,6 @@ def five_times(ctx: TestContext) -> dict[str, Any]:
     out = _base(d)
     reps = _reps_sorted(ctx)
     out["stands_detected"] = len(reps)
-    uncertainty, accuracy = timed_accuracy(d, ctx.rate_hz)
-    out.update({"uncertainty_s": uncertainty, "accuracy": accuracy})
     if len(reps) < n_wanted:
         out.update({"complete": False, "value": None})
         ctx.warnings.append(
@@ -354,8 +353,6 @@ def excursion_time(ctx: TestContext) -> dict[str, Any]:
     d = ctx.definition
     out = _base(d)
     reps = [(e, s) for e, s in _reps_sorted(ctx) if s is not None]
-    uncertainty, accuracy = timed_accuracy(d, ctx.rate_hz)
-    out.update({"uncertainty_s": uncertainty, "accuracy": accuracy})
     if not reps:
         out.update({"value": None, "complete": False})
         ctx.warnings.append(f"{d.id}: no rise from and return to the chair detected")
@@ -452,8 +449,9 @@ def refine_lift(
 def stance_time(ctx: TestContext) -> dict[str, Any]:
     d = ctx.definition
     out = _base(d)
-    lifts = foot_lift_leg_lengths(ctx.track)
-    stance = single_leg_stance(ctx.track, lifts)
+    p = body_points(ctx.track)
+    lifts = foot_lift_leg_lengths(ctx.track, p=p)
+    stance = single_leg_stance(ctx.track, lifts, p)
     per_side: dict[str, Any] = {}
     for side in ("left", "right"):
         t = ctx.track.timestamps_s
@@ -471,14 +469,11 @@ def stance_time(ctx: TestContext) -> dict[str, Any]:
             )
     tested = {k: v["longest_s"] for k, v in per_side.items() if v["longest_s"] is not None}
     best = max(tested, key=tested.__getitem__) if tested else None
-    uncertainty, accuracy = timed_accuracy(d, ctx.rate_hz)
     out.update(
         {
             "value": None if best is None else tested[best],
             "value_side": best,
             "sides": per_side,
-            "uncertainty_s": uncertainty,
-            "accuracy": accuracy,
             "foot_off_ground_leg_lengths": FOOT_OFF_GROUND_LEG_LENGTHS,
         }
     )
@@ -508,4 +503,8 @@ def run_test(ctx: TestContext) -> dict[str, Any] | None:
     d = ctx.definition
     if d.test is None:
         return None
-    return METHODS[d.test.method](ctx)
+    out = METHODS[d.test.method](ctx)
+    if d.test.unit == "s":  # every timed test states its measured accuracy the same way
+        uncertainty, accuracy = timed_accuracy(d, ctx.rate_hz)
+        out.update({"uncertainty_s": uncertainty, "accuracy": accuracy})
+    return out

@@ -174,7 +174,7 @@ def _stance_runs(track: PoseTrack) -> dict[str, list[tuple[float, float]]]:
 
 def _both_feet_standing_runs(track: PoseTrack) -> list[tuple[float, float]]:
     p = body_points(track)
-    lifts = foot_lift_leg_lengths(track)
+    lifts = foot_lift_leg_lengths(track, p=p)
     with np.errstate(invalid="ignore"):
         both_down = (np.abs(lifts["left"]) <= FOOT_OFF_GROUND_LEG_LENGTHS) & (
             (standing_on(track, "left", p) == 1.0) & (standing_on(track, "right", p) == 1.0)

@@ -176,10 +176,10 @@ def foot_low_point(p: dict[str, FloatArray], side: str) -> FloatArray:
 
 
 def foot_lift_leg_lengths(
-    track: PoseTrack, leg_length: float | None = None
+    track: PoseTrack, leg_length: float | None = None, p: dict[str, FloatArray] | None = None
 ) -> dict[str, FloatArray]:
     """Per stance side: height of the other foot above this side's foot, in leg lengths."""
-    p = body_points(track)
+    p = body_points(track) if p is None else p
     scale = leg_length if leg_length is not None else clip_leg_length(track, p)
     n = track.n_frames
     if scale is None:
@@ -232,13 +232,15 @@ def standing_on(track: PoseTrack, side: str, p: dict[str, FloatArray] | None = N
 
 
 def single_leg_stance(
-    track: PoseTrack, lifts: dict[str, FloatArray] | None = None
+    track: PoseTrack,
+    lifts: dict[str, FloatArray] | None = None,
+    p: dict[str, FloatArray] | None = None,
 ) -> dict[str, NDArray[np.bool_]]:
     """Per stance side and frame: upright on that leg with the other foot off the ground
     (:data:`FOOT_OFF_GROUND_LEG_LENGTHS`). The one definition the single-leg stance test
     times and the loading observations report. ``lifts``: :func:`foot_lift_leg_lengths`."""
-    p = body_points(track)
-    lifts = foot_lift_leg_lengths(track) if lifts is None else lifts
+    p = body_points(track) if p is None else p
+    lifts = foot_lift_leg_lengths(track, p=p) if lifts is None else lifts
     with np.errstate(invalid="ignore"):
         return {
             side: (lifts[side] > FOOT_OFF_GROUND_LEG_LENGTHS) & (standing_on(track, side, p) == 1.0)
