@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -358,16 +359,46 @@ def _quiet_native_logs() -> None:
 
     Must run before cv2 is imported; users can still override the variables.
     """
-    import os
-
     os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
     os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ logging
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+def _native_stderr_to_devnull() -> None:
+    """Point file descriptor 2 at /dev/null; Python's ``sys.stderr`` keeps the real stream.
+
+    MediaPipe's C++ runtime writes to descriptor 2 at any frame, not only at start-up
+    (LiteRT's "Input tensor memory is not aligned ..." warning depends on where a frame's
+    buffer happens to lie), and no environment variable stops it. Our own messages, progress
+    and Python logging go through ``sys.stderr``, so they still reach the user.
+    ``AVNMOTION_NATIVE_LOGS=1`` keeps the native lines (for debugging MediaPipe).
+    """
+    if os.environ.get("AVNMOTION_NATIVE_LOGS") == "1":
+        return
+    try:
+        sys.stderr.flush()
+        real = os.dup(2)
+    except (OSError, ValueError):  # no stderr at all (daemonised): nothing to route
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    encoding = getattr(sys.stderr, "encoding", None) or "utf-8"
+    sys.stderr = os.fdopen(  # lives as long as the process
+        real, "w", buffering=1, encoding=encoding, errors="backslashreplace"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; ``argv=None`` means a real process (``sys.argv``).
+
+    Only a real process routes native stderr away: callers that pass ``argv`` (tests, other
+    programs) keep their own descriptors untouched.
+    """
     _quiet_native_logs()
+    if argv is None:
+        _native_stderr_to_devnull()
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

@@ -231,3 +231,38 @@ def test_short_empty_and_damaged_tracks_are_one_line_errors(tmp_path):
         run_cli("analyze", str(tmp_path / "unseen.npz"), "--task", "squat"),
         "no person in any of the track's 40 frames",
     )
+
+
+_NATIVE_THEN_OURS = (
+    "import os, sys\n"
+    "from avnmotion.cli import _native_stderr_to_devnull\n"
+    "_native_stderr_to_devnull()\n"
+    "os.write(2, b'W0000 inference_runner_litert.cc] Input tensor memory is not aligned\\n')\n"
+    "print('avnmotion: error: ours', file=sys.stderr)\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("native_logs", "expected"),
+    [
+        (None, ["avnmotion: error: ours"]),
+        (
+            "1",
+            [
+                "W0000 inference_runner_litert.cc] Input tensor memory is not aligned",
+                "avnmotion: error: ours",
+            ],
+        ),
+    ],
+)
+def test_native_lines_on_descriptor_2_stay_off_the_cli_stderr(native_logs, expected):
+    # MediaPipe's C++ runtime may write to descriptor 2 at any frame (CI saw LiteRT's
+    # alignment warning mid-video); the CLI's own lines must still arrive, alone.
+    env = {k: v for k, v in os.environ.items() if k != "AVNMOTION_NATIVE_LOGS"}
+    if native_logs is not None:
+        env["AVNMOTION_NATIVE_LOGS"] = native_logs
+    proc = subprocess.run(
+        [sys.executable, "-c", _NATIVE_THEN_OURS], capture_output=True, text=True, env=env
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.splitlines() == expected
