@@ -50,10 +50,9 @@ from scipy import ndimage
 from avnmotion.exercises.counting import mask_intervals, smooth
 from avnmotion.exercises.registry import ExerciseDefinition
 from avnmotion.exercises.signals import (
-    FOOT_OFF_GROUND_LEG_LENGTHS,
     body_points,
     clip_leg_length,
-    foot_lift_leg_lengths,
+    feet_off_ground,
     single_leg_stance,
     standing_on,
 )
@@ -174,11 +173,13 @@ def _stance_runs(track: PoseTrack) -> dict[str, list[tuple[float, float]]]:
 
 def _both_feet_standing_runs(track: PoseTrack) -> list[tuple[float, float]]:
     p = body_points(track)
-    lifts = foot_lift_leg_lengths(track, p=p)
-    with np.errstate(invalid="ignore"):
-        both_down = (np.abs(lifts["left"]) <= FOOT_OFF_GROUND_LEG_LENGTHS) & (
-            (standing_on(track, "left", p) == 1.0) & (standing_on(track, "right", p) == 1.0)
-        )
+    off = feet_off_ground(track, p=p)
+    both_down = (
+        ~off["left"]
+        & ~off["right"]
+        & (standing_on(track, "left", p) == 1.0)
+        & (standing_on(track, "right", p) == 1.0)
+    )
     return mask_intervals(both_down, track.timestamps_s, min_duration_s=1.0, bridge_s=0.2)
 
 

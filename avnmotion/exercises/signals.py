@@ -167,33 +167,50 @@ def hip_height_torso_lengths(track: PoseTrack) -> FloatArray:
         return (_mid(p, "hip")[:, 1] - _mid(p, "ankle")[:, 1]) / torso
 
 
-def foot_low_point(p: dict[str, FloatArray], side: str) -> FloatArray:
-    """Height of the lowest of ankle, heel and foot index (NaN-aware)."""
-    stacked = np.stack([p[f"{side}_{n}"][:, 1] for n in ("ankle", "heel", "foot_index")])
+def foot_low_point(
+    p: dict[str, FloatArray], side: str, points: tuple[str, ...] = ("ankle", "heel", "foot_index")
+) -> FloatArray:
+    """Height of the lowest of ``points`` of the foot (NaN-aware)."""
+    stacked = np.stack([p[f"{side}_{n}"][:, 1] for n in points])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN frames stay NaN
         return np.nanmin(stacked, axis=0)
 
 
+#: Foot points whose height says whether a foot is off the ground. Not the toes (foot index):
+#: seen from the front they point at the camera and MediaPipe places them poorly. On six
+#: renders of the single-leg stance test the lifted foot's toes rose only 0.015-0.023 leg
+#: lengths (its ankle and heel 0.08-0.13), and with both feet down one foot's toes sat
+#: 0.03-0.055 above the other's, at the 0.05 threshold itself; seen from the side, the far
+#: foot's toes read higher than the near ones by perspective. Ankle and heel differ by at most
+#: 0.02 with both feet down on those renders.
+LIFT_POINTS = ("ankle", "heel")
+
+
 def foot_lift_leg_lengths(
     track: PoseTrack, leg_length: float | None = None, p: dict[str, FloatArray] | None = None
 ) -> dict[str, FloatArray]:
-    """Per stance side: height of the other foot above this side's foot, in leg lengths."""
+    """Per stance side: height of the other foot above this side's foot, in leg lengths.
+
+    A foot's height is that of the lower of its ankle and heel (:data:`LIFT_POINTS`).
+    """
     p = body_points(track) if p is None else p
     scale = leg_length if leg_length is not None else clip_leg_length(track, p)
     n = track.n_frames
     if scale is None:
         return {s: np.full(n, np.nan) for s in SIDES}
-    low = {s: foot_low_point(p, s) for s in SIDES}
+    low = {s: foot_low_point(p, s, LIFT_POINTS) for s in SIDES}
     return {
         "left": (low["right"] - low["left"]) / scale,
         "right": (low["left"] - low["right"]) / scale,
     }
 
 
-#: A foot this far above the other (leg lengths, about 4.5 cm) is off the ground: the lift of
-#: a clinical single-leg stance (the rendered test lifts 0.067). One value for the stance test
-#: and for the loading observations, so that a stance the test times is also observed.
+#: A foot this far above the other (leg lengths, about 4.5 cm; ankle and heel, see
+#: :data:`LIFT_POINTS`) is off the ground: the lift of a clinical single-leg stance (the
+#: rendered test lifts the foot's lowest point 0.067; MediaPipe reads its ankle and heel
+#: 0.08-0.13 up). One value for the stance test and for the loading observations, so that a
+#: stance the test times is also observed.
 FOOT_OFF_GROUND_LEG_LENGTHS = 0.05
 #: Hip above knee (leg lengths) of a standing leg: its thigh within about 50 deg of vertical
 #: (a vertical thigh is about 0.49 leg lengths). Seated and filmed from the front, the thigh
@@ -231,21 +248,76 @@ def standing_on(track: PoseTrack, side: str, p: dict[str, FloatArray] | None = N
     return out.astype(np.float64)
 
 
+#: Percentile of a foot's height over the upright frames taken as its own ground level.
+OWN_GROUND_PERCENTILE = 5.0
+
+
+def foot_above_own_ground_leg_lengths(
+    track: PoseTrack, p: dict[str, FloatArray] | None = None
+) -> dict[str, FloatArray]:
+    """Per side: the foot's height above its own ground level, in leg lengths (NaN unknown).
+
+    The ground level is the :data:`OWN_GROUND_PERCENTILE` th percentile of the foot's height
+    (:data:`LIFT_POINTS`) over the frames upright on either leg. Seen from the side the far
+    foot reads 0.04-0.08 leg lengths above the near one with both feet down (perspective: the
+    camera is above the feet), so the height above the other foot alone would call every
+    stance on the near leg single-leg; above its own ground the far foot reads about 0. A foot
+    lifted in over 95 % of the upright frames has no ground level of its own in the clip
+    (it reads low, and a stance on the other leg may be missed).
+    """
+    p = body_points(track) if p is None else p
+    scale = clip_leg_length(track, p)
+    n = track.n_frames
+    if scale is None:
+        return {s: np.full(n, np.nan) for s in SIDES}
+    upright = (standing_on(track, "left", p) == 1.0) | (standing_on(track, "right", p) == 1.0)
+    out = {}
+    for side in SIDES:  # two sides, not frames
+        h = foot_low_point(p, side, LIFT_POINTS)
+        ok = upright & np.isfinite(h)
+        if not ok.any():
+            out[side] = np.full(n, np.nan)
+            continue
+        ground = float(np.percentile(h[ok], OWN_GROUND_PERCENTILE))
+        out[side] = (h - ground) / scale
+    return out
+
+
+def feet_off_ground(
+    track: PoseTrack,
+    lifts: dict[str, FloatArray] | None = None,
+    p: dict[str, FloatArray] | None = None,
+) -> dict[str, NDArray[np.bool_]]:
+    """Per side and frame: that foot is off the ground.
+
+    Off the ground: :data:`FOOT_OFF_GROUND_LEG_LENGTHS` above the other foot
+    (:func:`foot_lift_leg_lengths`, ``lifts``, keyed by the other side) and above its own
+    ground level (:func:`foot_above_own_ground_leg_lengths`; unknown counts as above).
+    """
+    p = body_points(track) if p is None else p
+    lifts = foot_lift_leg_lengths(track, p=p) if lifts is None else lifts
+    own = foot_above_own_ground_leg_lengths(track, p)
+    other = {"left": "right", "right": "left"}
+    with np.errstate(invalid="ignore"):
+        return {
+            side: (lifts[other[side]] > FOOT_OFF_GROUND_LEG_LENGTHS)
+            & ~(own[side] <= FOOT_OFF_GROUND_LEG_LENGTHS)
+            for side in SIDES
+        }
+
+
 def single_leg_stance(
     track: PoseTrack,
     lifts: dict[str, FloatArray] | None = None,
     p: dict[str, FloatArray] | None = None,
 ) -> dict[str, NDArray[np.bool_]]:
     """Per stance side and frame: upright on that leg with the other foot off the ground
-    (:data:`FOOT_OFF_GROUND_LEG_LENGTHS`). The one definition the single-leg stance test
-    times and the loading observations report. ``lifts``: :func:`foot_lift_leg_lengths`."""
+    (:func:`feet_off_ground`). The one definition the single-leg stance test times and the
+    loading observations report. ``lifts``: :func:`foot_lift_leg_lengths`."""
     p = body_points(track) if p is None else p
-    lifts = foot_lift_leg_lengths(track, p=p) if lifts is None else lifts
-    with np.errstate(invalid="ignore"):
-        return {
-            side: (lifts[side] > FOOT_OFF_GROUND_LEG_LENGTHS) & (standing_on(track, side, p) == 1.0)
-            for side in SIDES
-        }
+    off = feet_off_ground(track, lifts, p)
+    other = {"left": "right", "right": "left"}
+    return {side: off[other[side]] & (standing_on(track, side, p) == 1.0) for side in SIDES}
 
 
 def angle_signal(kin: Kinematics, base: str, side: str) -> tuple[FloatArray, str | None]:

@@ -217,12 +217,29 @@ def test_injected_faults_are_flagged_on_their_rep_and_clean_reps_have_none(name:
     assert all(not issues for issues in clean.values()), clean
 
 
+#: Clips with no stance on the right leg alone: the left foot stays down (the seated rotation
+#: test; standing on both feet, or curling or holding up the right leg, from the side).
+NO_RIGHT_STANCE = (
+    "rom_hip_rotation",
+    "sit_to_stand",
+    "five_times_sit_to_stand",
+    "thirty_second_chair_stand",
+    "mini_squat",
+    "biceps_curl",
+    "hamstring_curl",
+    "quad_stretch",
+)
+
+
 @pytest.mark.slow
-def test_single_leg_observation_on_the_stance_test_and_not_on_the_seated_test() -> None:
+def test_single_leg_observation_on_the_stance_test_and_not_where_both_feet_are_down() -> None:
     """Toe-touch weight bearing on the right: standing on the right leg alone is observed on
     the single-leg stance test (its 6-cm foot lift was missed by a stricter lift threshold
-    than the test's own) and not on the seated rotation test (the foreshortened thighs made
-    the seated patient look upright: "stood on the right leg alone for 1.6 s")."""
+    than the test's own) and on no clip in which the other foot stays down: not on the seated
+    rotation test (the foreshortened thighs made the seated patient look upright: "stood on
+    the right leg alone for 1.6 s"), and not from the side, where the far foot reads higher
+    than the near one by perspective (the toes' height above the other foot's gave 1.1-5.1 s
+    on all of :data:`NO_RIGHT_STANCE` but the seated test)."""
     from avnmotion.protocol import PatientProtocol
     from tests.integration.test_synth import _model_or_skip
     from tests.tracks import cached_track
@@ -230,7 +247,7 @@ def test_single_leg_observation_on_the_stance_test_and_not_on_the_seated_test() 
     _model_or_skip()
     proto = PatientProtocol(affected_side="right", stage="pre_collapse", weight_bearing="toe_touch")
     codes = {}
-    for name in ("single_leg_stance", "rom_hip_rotation"):
+    for name in ("single_leg_stance", *NO_RIGHT_STANCE):
         video = SAMPLES / f"{name}.mp4"
         if not video.is_file():
             pytest.skip(f"{video.name} not in sample_videos/")
@@ -241,6 +258,11 @@ def test_single_leg_observation_on_the_stance_test_and_not_on_the_seated_test() 
     assert stance is not None and stance.side == "right"
     truth = json.loads((SAMPLES / "single_leg_stance.json").read_text(encoding="utf-8"))
     assert truth["test_result"]["stance_side"] == "right"
-    # measured 8.27 s; true 8.8 s (the observation needs the foot 0.05 leg lengths up)
-    assert stance.value == pytest.approx(truth["test_result"]["duration_s"], abs=0.75)
-    assert "weight_bearing_single_leg_affected" not in codes["rom_hip_rotation"]
+    # measured 8.58 s; true 8.8 s (the observation needs the foot 0.05 leg lengths up)
+    assert stance.value == pytest.approx(truth["test_result"]["duration_s"], abs=0.5)
+    wrong = {
+        n: codes[n]["weight_bearing_single_leg_affected"].value
+        for n in NO_RIGHT_STANCE
+        if "weight_bearing_single_leg_affected" in codes[n]
+    }
+    assert wrong == {}

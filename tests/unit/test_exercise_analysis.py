@@ -422,6 +422,27 @@ def test_single_leg_stance_ends_are_where_the_foot_leaves_and_meets_its_ground_l
     assert start > 2.0 and end < 10.6  # never before the foot moved
 
 
+def test_single_leg_stance_reads_the_ankle_and_heel_not_the_toes():
+    # From the front MediaPipe's toe points barely follow a lifted foot: on six renders of the
+    # test (a 0.067 leg-length lift) the lifted foot's toes rose 0.015-0.023 leg lengths while
+    # its ankle and heel rose 0.08-0.13, and with both feet down one foot's toes sat 0.03-0.055
+    # above the other's. Here the toes (the lowest points, seen 12 cm below the ankles) are
+    # placed so: the left ones keep a 0.055 offset and follow a quarter of the lift.
+    n = int(12 * FPS)
+    t = np.arange(n) / FPS
+    leg_m = 0.9
+    lift_m = np.where((t >= 2.0) & (t < 10.0), 0.09 * leg_m, 0.0)
+    pts = front_points(n, foot_lift_m={"left": lift_m})
+    for side in ("left", "right"):
+        pts[f"{side}_foot_index"][:, 1] -= 0.05
+    pts["left_foot_index"][:, 1] += 0.055 * leg_m - 0.75 * lift_m
+    res, _, _ = _run(to_track(pts, noise_px=0.5), "single_leg_stance")
+    right = res.test_result["sides"]["right"]
+    assert len(right["trials"]) == 1  # no stance while both feet are down
+    assert right["longest_s"] == pytest.approx(8.0, abs=0.3)
+    assert res.test_result["sides"]["left"]["trials"] == []
+
+
 def test_gait_speed_is_delegated():
     track = _single_leg_track()
     res, _, warnings = _run(track, "gait_speed")

@@ -94,9 +94,30 @@ def test_single_leg_stance_precaution_and_both_sides():
     assert [(f.code, f.side) for f in flags] == [("precaution_single_leg_stance", "right")]
 
 
-def test_non_weight_bearing_flags_standing_on_both_feet():
+def test_far_foot_drawn_higher_by_perspective_is_not_off_the_ground():
+    # Filmed from the side with the camera above the feet, the far foot reads 0.04-0.08 leg
+    # lengths above the near one with both feet down (rendered sit-to-stand, squat, curl
+    # clips). Here the far (left) foot is drawn 0.07 higher throughout: standing on the right
+    # leg alone is still only the 3.7 s of the knee lift, not the whole 11 s clip.
+    n = int(11 * FPS)
+    t = np.arange(n) / FPS
+    ramp = np.clip(np.minimum(t - 3.5, 7.5 - t) / 0.5, 0, 1)
+    pts = side_points(n, hip={"left": 105.0 * ramp}, knee={"left": 100.0 * ramp})
+    for point in ("ankle", "heel", "foot_index"):
+        pts[f"left_{point}"][:, 1] += 0.07 * 0.9
+    _, flags, _ = _analyze(to_track(pts, noise_px=0.5), PRE_COLLAPSE)
+    assert [(f.code, f.side) for f in flags] == [("weight_bearing_single_leg_affected", "right")]
+    assert flags[0].value == pytest.approx(3.7, abs=0.3)
+
+
+@pytest.mark.parametrize("far_foot_higher_leg_lengths", [0.0, 0.07])
+def test_non_weight_bearing_flags_standing_on_both_feet(far_foot_higher_leg_lengths):
+    # 0.07: the far foot drawn higher by perspective (side view) is still on the ground.
     n = int(6 * FPS)
-    track = to_track(side_points(n), noise_px=0.5)
+    pts = side_points(n)
+    for point in ("ankle", "heel", "foot_index"):
+        pts[f"left_{point}"][:, 1] += far_foot_higher_leg_lengths * 0.9
+    track = to_track(pts, noise_px=0.5)
     kin = compute_kinematics(track)
     protocol = PatientProtocol(affected_side="left", weight_bearing="non", stage="pre_collapse")
     flags, _ = loading_observations(track, kin, protocol, today=TODAY)
