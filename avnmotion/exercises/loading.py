@@ -33,7 +33,9 @@ What is checked
   cannot be mistaken for "no problem".
 * **Weight bearing on the affected side** when the protocol restricts it (``non``,
   ``toe_touch``, ``partial``): single-leg stance on the affected leg; for non-weight-bearing also
-  standing on both feet.
+  standing on both feet. In a weight-bearing exercise, a leg judged (hip, knee and foot seen)
+  in under half the frames with a person gets ``single_leg_stance_not_assessable`` (severity
+  ``info``) instead of silence: the far leg filmed from the side is mostly hidden.
 * **AVN without replacement** (``pre_collapse``, ``post_collapse``,
   ``after_core_decompression``): impacts (fast deceleration of the hips) and fast uncontrolled
   lowering during weight-bearing exercises.
@@ -218,6 +220,23 @@ def _trailing_min(x: FloatArray, frames: int) -> FloatArray:
     return np.where(np.isfinite(out), out, np.nan)
 
 
+#: Share of the frames with a person in which standing on a leg must be judgeable (its hip,
+#: knee and foot seen) for "no single-leg stance observed" to mean anything; below it the
+#: clip says the stance is not assessable on that leg (the far leg seen from the side).
+MIN_STANCE_JUDGED_SHARE = 0.5
+
+
+def _stance_judged_share(track: PoseTrack) -> dict[str, float]:
+    """Per leg, the share of the frames with a person in which standing on it is judged."""
+    p = body_points(track)
+    present = np.any(np.stack([np.isfinite(v[:, 1]) for v in p.values()]), axis=0)
+    if not present.any():
+        return {s: 0.0 for s in ("left", "right")}
+    return {
+        s: float(np.mean(np.isfinite(standing_on(track, s, p))[present])) for s in ("left", "right")
+    }
+
+
 def _single_leg_flags(
     runs: dict[str, list[tuple[float, float]]],
     sides: tuple[str, ...],
@@ -225,11 +244,31 @@ def _single_leg_flags(
     code: str,
     source: str,
     context: str,
+    judged: dict[str, float],
 ) -> list[Flag]:
     flags = []
     for side in sides:
         side_runs = runs.get(side, [])
         if not side_runs:
+            if judged[side] < MIN_STANCE_JUDGED_SHARE:
+                flags.append(
+                    Flag(
+                        code="single_leg_stance_not_assessable",
+                        severity="info",
+                        audience="clinician",
+                        side=side,  # type: ignore[arg-type]
+                        value=round(100 * judged[side], 1),
+                        threshold=100 * MIN_STANCE_JUDGED_SHARE,
+                        unit="%",
+                        source=source,
+                        message=(
+                            f"standing on the {side} leg alone: not assessable in this clip: "
+                            f"that leg was judged in {judged[side]:.0%} of the frames with a "
+                            "person (hidden, e.g. the far leg filmed from the side); "
+                            f"{context}"
+                        ),
+                    )
+                )
             continue
         longest = max(b - a for a, b in side_runs)
         flags.append(
@@ -282,12 +321,21 @@ def loading_observations(
             "precautions: approach defaults are not applied unless the clinician enters them"
         )
     stance: dict[str, list[tuple[float, float]]] | None = None
+    judged: dict[str, float] | None = None
 
     def stance_runs() -> dict[str, list[tuple[float, float]]]:
         nonlocal stance
         if stance is None:
             stance = _stance_runs(track)
         return stance
+
+    def stance_judged() -> dict[str, float]:
+        # Only said for exercises done standing on the legs (not lying, seated or arm work).
+        nonlocal judged
+        if judged is None:
+            bears = definition is None or definition.weight_bearing != "none"
+            judged = _stance_judged_share(track) if bears else {"left": 1.0, "right": 1.0}
+        return judged
 
     proxy, trunk_thigh = " (proxy: not pelvis-referenced)", ", trunk-thigh angle"
     for p in active:
@@ -326,6 +374,7 @@ def loading_observations(
                 "precaution_single_leg_stance",
                 p.source,
                 "precaution: no single-leg stance",
+                stance_judged(),
             )
         elif p.movement == "impact":
             flags += _impact_flags(track, p.source, "precaution: avoid impact")
@@ -342,9 +391,31 @@ def loading_observations(
             "weight_bearing_single_leg_affected",
             SRC_WB,
             f"protocol: {wb} weight bearing on the {affected} side",
+            stance_judged(),
         )
         if protocol.weight_bearing == "non":
             runs = _both_feet_standing_runs(track)
+            hidden = [s for s, share in stance_judged().items() if share < MIN_STANCE_JUDGED_SHARE]
+            if not runs and hidden:
+                flags.append(
+                    Flag(
+                        code="both_feet_stance_not_assessable",
+                        severity="info",
+                        audience="clinician",
+                        side=hidden[0] if len(hidden) == 1 else None,  # type: ignore[arg-type]
+                        value=round(100 * min(stance_judged().values()), 1),
+                        threshold=100 * MIN_STANCE_JUDGED_SHARE,
+                        unit="%",
+                        source=SRC_WB,
+                        message=(
+                            "standing on both feet: not assessable in this clip: the "
+                            f"{' and '.join(hidden)} leg was judged in under "
+                            f"{MIN_STANCE_JUDGED_SHARE:.0%} of the frames with a person "
+                            "(hidden, e.g. the far leg filmed from the side); protocol: "
+                            f"non-weight-bearing on the {affected} side"
+                        ),
+                    )
+                )
             if runs:
                 total = sum(b - a for a, b in runs)
                 flags.append(

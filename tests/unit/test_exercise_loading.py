@@ -125,6 +125,30 @@ def test_non_weight_bearing_flags_standing_on_both_feet(far_foot_higher_leg_leng
     assert flags[0].value == pytest.approx(6.0, abs=0.2)
 
 
+def test_a_hidden_leg_is_not_assessable_rather_than_silent():
+    # Filmed from the side, the far (left) leg's knee and foot are missing: whether the patient
+    # stood on it alone, or on both feet, cannot be judged, and the clip says so.
+    n = int(6 * FPS)
+    pts = side_points(n)
+    for point in ("knee", "ankle", "heel", "foot_index"):
+        pts[f"left_{point}"][:] = np.nan
+    track = to_track(pts, noise_px=0.5)
+    partial = PatientProtocol(affected_side="left", stage="pre_collapse", weight_bearing="partial")
+    _, flags, _ = _analyze(track, partial, "squat")
+    assert [(f.code, f.side, f.value) for f in flags] == [
+        ("single_leg_stance_not_assessable", "left", 0.0)
+    ]
+    assert flags[0].severity == "info" and "not assessable" in flags[0].message
+    non = partial.model_copy(update={"weight_bearing": "non"})
+    codes = [f.code for f in _analyze(track, non, "squat")[1]]
+    assert codes == ["single_leg_stance_not_assessable", "both_feet_stance_not_assessable"]
+    # The near (right) leg is seen: judged, nothing observed, nothing said about it.
+    right = partial.model_copy(update={"affected_side": "right"})
+    assert _analyze(track, right, "squat")[1] == []
+    # Lying, seated or arm exercises do not bear weight: no note.
+    assert _analyze(track, partial, "rom_hip_flexion")[1] == []
+
+
 def _sit_down_track(sit_s):
     """Standing, then sitting down in ``sit_s`` seconds (fast = dropping into the chair)."""
     s, _ = cosine_reps([1.0], up_s=0.001, top_s=2.0, down_s=sit_s, rest_s=2.0, lead_s=0.0)
