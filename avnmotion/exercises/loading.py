@@ -237,6 +237,27 @@ def _stance_judged_share(track: PoseTrack) -> dict[str, float]:
     }
 
 
+def _hidden_leg_flag(
+    code: str, what: str, hidden: list[str], share: float, source: str, context: str
+) -> Flag:
+    """Info flag: ``what`` cannot be judged because the ``hidden`` legs were seen too rarely."""
+    return Flag(
+        code=code,
+        severity="info",
+        audience="clinician",
+        side=hidden[0] if len(hidden) == 1 else None,  # type: ignore[arg-type]
+        value=round(100 * share, 1),
+        threshold=100 * MIN_STANCE_JUDGED_SHARE,
+        unit="%",
+        source=source,
+        message=(
+            f"{what}: not assessable in this clip: the {' and '.join(hidden)} leg was judged in "
+            f"{share:.0%} of the frames with a person (hidden, e.g. the far leg filmed from the "
+            f"side); {context}"
+        ),
+    )
+
+
 def _single_leg_flags(
     runs: dict[str, list[tuple[float, float]]],
     sides: tuple[str, ...],
@@ -252,21 +273,13 @@ def _single_leg_flags(
         if not side_runs:
             if judged[side] < MIN_STANCE_JUDGED_SHARE:
                 flags.append(
-                    Flag(
-                        code="single_leg_stance_not_assessable",
-                        severity="info",
-                        audience="clinician",
-                        side=side,  # type: ignore[arg-type]
-                        value=round(100 * judged[side], 1),
-                        threshold=100 * MIN_STANCE_JUDGED_SHARE,
-                        unit="%",
-                        source=source,
-                        message=(
-                            f"standing on the {side} leg alone: not assessable in this clip: "
-                            f"that leg was judged in {judged[side]:.0%} of the frames with a "
-                            "person (hidden, e.g. the far leg filmed from the side); "
-                            f"{context}"
-                        ),
+                    _hidden_leg_flag(
+                        "single_leg_stance_not_assessable",
+                        f"standing on the {side} leg alone",
+                        [side],
+                        judged[side],
+                        source,
+                        context,
                     )
                 )
             continue
@@ -398,22 +411,13 @@ def loading_observations(
             hidden = [s for s, share in stance_judged().items() if share < MIN_STANCE_JUDGED_SHARE]
             if not runs and hidden:
                 flags.append(
-                    Flag(
-                        code="both_feet_stance_not_assessable",
-                        severity="info",
-                        audience="clinician",
-                        side=hidden[0] if len(hidden) == 1 else None,  # type: ignore[arg-type]
-                        value=round(100 * min(stance_judged().values()), 1),
-                        threshold=100 * MIN_STANCE_JUDGED_SHARE,
-                        unit="%",
-                        source=SRC_WB,
-                        message=(
-                            "standing on both feet: not assessable in this clip: the "
-                            f"{' and '.join(hidden)} leg was judged in under "
-                            f"{MIN_STANCE_JUDGED_SHARE:.0%} of the frames with a person "
-                            "(hidden, e.g. the far leg filmed from the side); protocol: "
-                            f"non-weight-bearing on the {affected} side"
-                        ),
+                    _hidden_leg_flag(
+                        "both_feet_stance_not_assessable",
+                        "standing on both feet",
+                        hidden,
+                        min(stance_judged().values()),
+                        SRC_WB,
+                        f"protocol: non-weight-bearing on the {affected} side",
                     )
                 )
             if runs:
