@@ -154,6 +154,25 @@ def _reps_sorted(ctx: TestContext) -> list[tuple[Any, RepShape | None]]:
     return pairs
 
 
+def add_unmeasured_sides(per_side: dict[str, Any], measured: list[str]) -> dict[str, Any]:
+    """Name the leg a ROM test did not measure, rather than leave it out of ``sides``.
+
+    A ROM test is done on each leg in turn; when only one leg was seen moving (the other was
+    not tested, stayed hidden, or was labelled as the other leg), its entry says so.
+    """
+    for side in ("left", "right"):
+        if side not in per_side:
+            per_side[side] = {
+                "available": False,
+                "reason": (
+                    f"no {side} attempt was found in this clip (only the "
+                    f"{' and '.join(measured)} leg was seen moving): film the {side} leg's "
+                    "attempt, or name it with the working side"
+                ),
+            }
+    return per_side
+
+
 def rom_peak(ctx: TestContext) -> dict[str, Any]:
     d = ctx.definition
     assert d.test is not None
@@ -180,6 +199,7 @@ def rom_peak(ctx: TestContext) -> dict[str, Any]:
             "peak_per_attempt_deg": attempts,
         }
     values = {k: v["peak_deg"] for k, v in per_side.items() if v.get("peak_deg") is not None}
+    add_unmeasured_sides(per_side, ctx.sides)
     uncertainty, accuracy = rom_accuracy(d, ("peak_deg",), base, posture_of(ctx.kin))
     best = max(values, key=values.__getitem__) if values else None
     out.update(
@@ -214,6 +234,7 @@ def rom_rotation(ctx: TestContext) -> dict[str, Any]:
         }
         if internal is not None and external is not None:
             per_side[side]["total_arc_deg"] = round(max(internal, 0.0) + max(external, 0.0), 1)
+    add_unmeasured_sides(per_side, ctx.sides)
     uncertainty, accuracy = rom_accuracy(
         d,
         ("internal_rotation_deg", "external_rotation_deg", "total_arc_deg"),

@@ -294,6 +294,9 @@ def test_rom_hip_abduction_test_result():
     tr = res.test_result
     assert tr["sides"]["right"]["peak_deg"] == pytest.approx(35, abs=1.5)
     assert tr["value"] == pytest.approx(35, abs=1.5) and tr["value_side"] == "right"
+    # only the right leg moved: the left is named as not measured, not left out
+    assert tr["sides"]["left"]["available"] is False
+    assert "no left attempt" in tr["sides"]["left"]["reason"]
     # the stated uncertainty covers the largest error measured on repeat renders
     from avnmotion.accuracy import measured_accuracy
     from avnmotion.kinematics import uncertainty_deg
