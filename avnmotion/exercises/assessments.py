@@ -154,7 +154,7 @@ def _reps_sorted(ctx: TestContext) -> list[tuple[Any, RepShape | None]]:
     return pairs
 
 
-def add_unmeasured_sides(per_side: dict[str, Any], measured: list[str]) -> dict[str, Any]:
+def add_unmeasured_sides(per_side: dict[str, Any], measured: list[str]) -> None:
     """Name the leg a ROM test did not measure, rather than leave it out of ``sides``.
 
     A ROM test is done on each leg in turn; when only one leg was seen moving (the other was
@@ -170,7 +170,6 @@ def add_unmeasured_sides(per_side: dict[str, Any], measured: list[str]) -> dict[
                     "attempt, or name it with the working side"
                 ),
             }
-    return per_side
 
 
 def rom_peak(ctx: TestContext) -> dict[str, Any]:

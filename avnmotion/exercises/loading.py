@@ -265,13 +265,14 @@ def _single_leg_flags(
     code: str,
     source: str,
     context: str,
-    judged: dict[str, float],
+    judged: dict[str, float] | None,
 ) -> list[Flag]:
+    """Stance runs per side as flags; ``judged`` (None: not said) names a hidden leg."""
     flags = []
     for side in sides:
         side_runs = runs.get(side, [])
         if not side_runs:
-            if judged[side] < MIN_STANCE_JUDGED_SHARE:
+            if judged is not None and judged[side] < MIN_STANCE_JUDGED_SHARE:
                 flags.append(
                     _hidden_leg_flag(
                         "single_leg_stance_not_assessable",
@@ -334,6 +335,7 @@ def loading_observations(
             "precautions: approach defaults are not applied unless the clinician enters them"
         )
     stance: dict[str, list[tuple[float, float]]] | None = None
+    bears_weight = definition is None or definition.weight_bearing != "none"
     judged: dict[str, float] | None = None
 
     def stance_runs() -> dict[str, list[tuple[float, float]]]:
@@ -342,12 +344,11 @@ def loading_observations(
             stance = _stance_runs(track)
         return stance
 
-    def stance_judged() -> dict[str, float]:
+    def stance_judged() -> dict[str, float] | None:
         # Only said for exercises done standing on the legs (not lying, seated or arm work).
         nonlocal judged
-        if judged is None:
-            bears = definition is None or definition.weight_bearing != "none"
-            judged = _stance_judged_share(track) if bears else {"left": 1.0, "right": 1.0}
+        if judged is None and bears_weight:
+            judged = _stance_judged_share(track)
         return judged
 
     proxy, trunk_thigh = " (proxy: not pelvis-referenced)", ", trunk-thigh angle"
@@ -408,14 +409,15 @@ def loading_observations(
         )
         if protocol.weight_bearing == "non":
             runs = _both_feet_standing_runs(track)
-            hidden = [s for s, share in stance_judged().items() if share < MIN_STANCE_JUDGED_SHARE]
+            shares = stance_judged() or {}
+            hidden = [s for s, share in shares.items() if share < MIN_STANCE_JUDGED_SHARE]
             if not runs and hidden:
                 flags.append(
                     _hidden_leg_flag(
                         "both_feet_stance_not_assessable",
                         "standing on both feet",
                         hidden,
-                        min(stance_judged().values()),
+                        min(shares.values()),
                         SRC_WB,
                         f"protocol: non-weight-bearing on the {affected} side",
                     )

@@ -248,6 +248,7 @@ def standing_on(track: PoseTrack, side: str, p: dict[str, FloatArray] | None = N
     return out.astype(np.float64)
 
 
+OTHER_SIDE = {"left": "right", "right": "left"}
 #: Percentile of a foot's height over the upright frames taken as its own ground level.
 OWN_GROUND_PERCENTILE = 5.0
 
@@ -297,10 +298,9 @@ def feet_off_ground(
     p = body_points(track) if p is None else p
     lifts = foot_lift_leg_lengths(track, p=p) if lifts is None else lifts
     own = foot_above_own_ground_leg_lengths(track, p)
-    other = {"left": "right", "right": "left"}
     with np.errstate(invalid="ignore"):
         return {
-            side: (lifts[other[side]] > FOOT_OFF_GROUND_LEG_LENGTHS)
+            side: (lifts[OTHER_SIDE[side]] > FOOT_OFF_GROUND_LEG_LENGTHS)
             & ~(own[side] <= FOOT_OFF_GROUND_LEG_LENGTHS)
             for side in SIDES
         }
@@ -316,8 +316,7 @@ def single_leg_stance(
     loading observations report. ``lifts``: :func:`foot_lift_leg_lengths`."""
     p = body_points(track) if p is None else p
     off = feet_off_ground(track, lifts, p)
-    other = {"left": "right", "right": "left"}
-    return {side: off[other[side]] & (standing_on(track, side, p) == 1.0) for side in SIDES}
+    return {side: off[OTHER_SIDE[side]] & (standing_on(track, side, p) == 1.0) for side in SIDES}
 
 
 def angle_signal(kin: Kinematics, base: str, side: str) -> tuple[FloatArray, str | None]:
