@@ -260,7 +260,7 @@ def foot_above_own_ground_leg_lengths(
 
     The ground level is the :data:`OWN_GROUND_PERCENTILE` th percentile of the foot's height
     (:data:`LIFT_POINTS`) over the frames upright on either leg. Seen from the side the far
-    foot reads 0.04-0.08 leg lengths above the near one with both feet down (perspective: the
+    foot reads 0.02-0.08 leg lengths above the near one with both feet down (perspective: the
     camera is above the feet), so the height above the other foot alone would call every
     stance on the near leg single-leg; above its own ground the far foot reads about 0. A foot
     lifted in over 95 % of the upright frames has no ground level of its own in the clip

@@ -95,7 +95,7 @@ def test_single_leg_stance_precaution_and_both_sides():
 
 
 def test_far_foot_drawn_higher_by_perspective_is_not_off_the_ground():
-    # Filmed from the side with the camera above the feet, the far foot reads 0.04-0.08 leg
+    # Filmed from the side with the camera above the feet, the far foot reads 0.02-0.08 leg
     # lengths above the near one with both feet down (rendered sit-to-stand, squat, curl
     # clips). Here the far (left) foot is drawn 0.07 higher throughout: standing on the right
     # leg alone is still only the 3.7 s of the knee lift, not the whole 11 s clip.
