@@ -208,6 +208,8 @@ ANGLE_ALIASES = {
     "hip_rotation": "hip_internal_rotation",
     "internal_rotation": "hip_internal_rotation",
     "external_rotation": "hip_internal_rotation",
+    # the abduction ROM test measures the straight leg against the trunk (leg_abduction_deg)
+    "hip_abduction": "leg_abduction",
 }
 
 

@@ -29,6 +29,9 @@ trunk_forward_lean_deg     sag     mid-hip -> mid-shoulder vs vertical; + forwar
 elbow_flexion_deg          both    180 - angle at the elbow in the image plane (0 = straight)
 hip_abduction_deg          front   angle from the downward perpendicular to the hip-hip line
                                    to the thigh; + lateral (pelvis-referenced)
+leg_abduction_deg          front   angle from the trunk line (mid-shoulder -> mid-hip) to the
+                                   hip -> ankle line; + lateral. Hip abduction for a straight
+                                   knee, measured on longer levers (see below)
 knee_valgus_deg            front   angle between thigh and shank; + when the knee lies medial
                                    to the hip-ankle line
 shoulder_abduction_deg     front   angle from the trunk line to the upper arm; + lateral
@@ -41,6 +44,14 @@ pelvic_obliquity_deg       front   right-hip -> left-hip line vs horizontal; + w
 trunk_lateral_lean_deg     front   mid-hip -> mid-shoulder vs vertical; + toward the
                                    subject's right
 =========================  ======  ==========================================================
+
+``leg_abduction_deg`` exists for the standing abduction ROM test (knee straight). MediaPipe's
+hip-hip line is an 18 cm lever: on the rendered ROM test it tilted -7 to +11 deg while the
+pelvis tilted +-4, and the thigh (hip -> knee) read 4-5 deg low, so the pelvis-referenced angle
+read 7-12 deg low. The hip -> ankle line (twice the thigh's length) and the trunk line
+(about 0.5 m) read within 1.7 deg of the key's pelvis-referenced peak on three subjects. It
+differs from pelvis-referenced abduction by the knee's frontal bend and by lateral pelvic tilt
+relative to the trunk (lumbar side bending, about 1 deg in the rendered hip hike).
 
 MediaPipe's own 3-D world landmarks gave hip angle errors of 15-80 deg on rendered clips while
 image-plane angles in the matching view were within about 5 deg, so video angles always come
@@ -82,6 +93,7 @@ PER_SIDE_ANGLES: dict[str, Plane | Literal["both"]] = {
     "shoulder_flexion_deg": "sagittal",
     "elbow_flexion_deg": "both",
     "hip_abduction_deg": "frontal",
+    "leg_abduction_deg": "frontal",
     "knee_valgus_deg": "frontal",
     "shoulder_abduction_deg": "frontal",
     "hip_internal_rotation_deg": "frontal",
@@ -224,6 +236,10 @@ def compute_frontal_angles(p: Points2D) -> dict[str, FloatArray]:
         upper_arm = p[f"{s}_elbow"] - p[f"{s}_shoulder"]
         out[f"{s}_hip_abduction_deg"] = np.degrees(
             np.arctan2(lateral_sign * _dot(thigh, pelvis_left), _dot(thigh, pelvis_down))
+        )
+        leg = p[f"{s}_ankle"] - p[f"{s}_hip"]
+        out[f"{s}_leg_abduction_deg"] = np.degrees(
+            np.arctan2(lateral_sign * _dot(leg, trunk_left), _dot(leg, trunk_down_u))
         )
         out[f"{s}_shoulder_abduction_deg"] = np.degrees(
             np.arctan2(lateral_sign * _dot(upper_arm, trunk_left), _dot(upper_arm, trunk_down_u))
@@ -475,7 +491,7 @@ class Kinematics:
 
 
 #: Frontal angles that the seated rotation test's position leaves undefined.
-SEATED_UNDEFINED: tuple[str, ...] = ("hip_abduction_deg", "knee_valgus_deg")
+SEATED_UNDEFINED: tuple[str, ...] = ("hip_abduction_deg", "leg_abduction_deg", "knee_valgus_deg")
 
 _VIEW_PLANE: dict[str, Plane | None] = {"side": "sagittal", "front": "frontal"}
 

@@ -744,12 +744,13 @@ _DEFINITIONS: tuple[ExerciseDefinition, ...] = (
         id="rom_hip_abduction",
         title="Hip abduction range of movement",
         kind="rom_test",
-        measures="peak hip abduction per side (pelvis-referenced, sustained for 0.25 s)",
-        views=(ViewSpec("front", DriveSignal("hip_abduction_deg", min_amplitude=8.0)),),
+        measures="peak hip abduction per side, knee straight: the hip-ankle line against the "
+        "trunk line (leg_abduction_deg), sustained for 0.25 s",
+        views=(ViewSpec("front", DriveSignal("leg_abduction_deg", min_amplitude=8.0)),),
         laterality="unilateral",
         test=TestSpec(
             method="rom_peak",
-            measure="hip_abduction_deg",
+            measure="leg_abduction_deg",
             unit="deg",
             references=(
                 NormativeReference(
@@ -762,7 +763,10 @@ _DEFINITIONS: tuple[ExerciseDefinition, ...] = (
                 ),
             ),
         ),
-        cannot_verify="hip rotation during the movement is not measured",
+        cannot_verify="hip rotation during the movement is not measured; the angle is referenced "
+        "to the trunk, not the pelvis, so hip hiking with the trunk held upright adds to it "
+        "(MediaPipe's hip-hip line is too short a lever to measure pelvic tilt), and a bent "
+        "knee changes it",
     ),
     _d(
         id="rom_hip_rotation",

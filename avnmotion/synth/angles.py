@@ -78,6 +78,9 @@ def joint_angles(pose: Pose, *, seated_rotation: bool = False) -> dict[str, Floa
         # right leg: lateral = +x, rotating the downward perpendicular toward +x is
         # counter-clockwise -> positive; mirror for the left leg.
         out[f"{side}_hip_abduction_deg"] = sg * _signed(px, py, tx, ty)
+        lgx, lgy = _proj(ankle - hip, b, "frontal")
+        tdfx, tdfy = _proj(trunk_down, b, "frontal")
+        out[f"{side}_leg_abduction_deg"] = sg * _signed(tdfx, tdfy, lgx, lgy)
         # valgus: knee medial of the hip-ankle line -> shank turns lateral vs thigh
         out[f"{side}_knee_valgus_deg"] = sg * _signed(tx, ty, sx, sy)
         if seated_rotation:

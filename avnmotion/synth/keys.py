@@ -56,6 +56,8 @@ CORE_ANGLES: tuple[str, ...] = (
     "right_ankle_dorsiflexion_deg",
     "left_hip_abduction_deg",
     "right_hip_abduction_deg",
+    "left_leg_abduction_deg",
+    "right_leg_abduction_deg",
     "left_knee_valgus_deg",
     "right_knee_valgus_deg",
     "pelvic_obliquity_deg",

@@ -89,6 +89,14 @@ def test_frontal_angles_recovered(left_sign):
     assert kin.view == "front"
     np.testing.assert_allclose(kin.angle("left_hip_abduction_deg"), abd["left"], atol=0.1)
     np.testing.assert_allclose(kin.angle("right_hip_abduction_deg"), abd["right"], atol=0.1)
+    # Straight legs: the hip-ankle line against the trunk line, so a pelvis tilted toward the
+    # leg's lateral side adds and a trunk leaning that way subtracts.
+    np.testing.assert_allclose(
+        kin.angle("left_leg_abduction_deg"), abd["left"] + obl - lean, atol=0.1
+    )
+    np.testing.assert_allclose(
+        kin.angle("right_leg_abduction_deg"), abd["right"] - obl + lean, atol=0.1
+    )
     np.testing.assert_allclose(kin.angle("pelvic_obliquity_deg"), obl, atol=0.1)
     np.testing.assert_allclose(kin.angle("trunk_lateral_lean_deg"), lean, atol=0.1)
     np.testing.assert_allclose(kin.angle("left_shoulder_abduction_deg"), sh["left"], atol=0.1)
@@ -143,7 +151,7 @@ def test_view_detection_and_rom_ranges():
     assert hip["available"] and hip["range_deg"] == pytest.approx(44.0, abs=0.2)
     assert hip["uncertainty_deg"] > 0
     assert rom["pelvic_obliquity_deg"]["both"]["available"] is False
-    assert len(all_angle_names()) == 2 * 10 + 3
+    assert len(all_angle_names()) == 2 * 11 + 3
 
 
 def test_3d_track_angles_in_pelvis_frame():

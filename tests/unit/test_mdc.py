@@ -93,7 +93,7 @@ def test_measured_gait_values_replace_placeholders(measured_file: Path) -> None:
 def test_unmeasured_measures_keep_their_placeholder_and_say_so(measured_file: Path) -> None:
     abduction = mdc.sem_for_test("rom_hip_abduction", "peak_deg", "deg")
     assert abduction is not None and abduction.status == "placeholder"
-    assert abduction.value == mdc._angle_uncertainty()["hip_abduction_deg"]
+    assert abduction.value == mdc._angle_uncertainty()["leg_abduction_deg"]
     assert "PLACEHOLDER" in abduction.source
     assert "no measured value for rom_hip_abduction/peak_deg" in abduction.source
     double = mdc.sem_for_gait("double_support_pct_cycle")
