@@ -18,6 +18,7 @@ from avnmotion.exercises.counting import CountResult, RepShape, mask_intervals, 
 from avnmotion.exercises.registry import ExerciseDefinition
 from avnmotion.exercises.signals import (
     FOOT_OFF_GROUND_LEG_LENGTHS,
+    OTHER_SIDE,
     body_points,
     foot_lift_leg_lengths,
     get_signal,
@@ -172,33 +173,112 @@ def add_unmeasured_sides(per_side: dict[str, Any], measured: list[str]) -> None:
             }
 
 
+#: A counted attempt belongs to the other leg when, on the whole-clip track, that leg rises
+#: by the drive's minimum amplitude over the attempt and the counted leg's summed excursion
+#: stays under this share of the other's (see :func:`attempt_windows`).
+OTHER_LEG_SHARE = 0.5
+
+
+def _leg_lifts(ctx: TestContext, measure: str) -> dict[str, FloatArray]:
+    """Each leg's excursion above its own resting level on the whole-clip track (the 10th
+    percentile over the clip: a ROM test rests between attempts); legs without a signal are
+    left out."""
+    out: dict[str, FloatArray] = {}
+    for side in ("left", "right"):
+        y, reason = get_signal(measure, side, ctx.kin, ctx.track)
+        if not reason and np.any(np.isfinite(y)):
+            out[side] = np.clip(y - np.nanpercentile(y, 10.0), 0.0, None)
+    return out
+
+
+def attempt_windows(ctx: TestContext, measure: str) -> dict[str, list[tuple[float, float, str]]]:
+    """Per leg, ``(start_s, end_s, how)`` of each attempt, by the leg that moved.
+
+    Counting runs on the causal track (identical live and offline), whose left/right repair
+    has only the continuity cue, and it leaves out a side seen in far fewer frames than the
+    other (a side view's far leg, hidden while it rests). A ROM test tests each leg in turn,
+    so it reads the whole-clip track (depth vote included) as well:
+
+    * ``"counted"``: a counted attempt, of the counted leg;
+    * ``"relabelled"``: a counted attempt over which the counted leg's excursion above rest,
+      summed over the attempt, is under :data:`OTHER_LEG_SHARE` of the other leg's, and the
+      other leg rises by at least the drive's minimum amplitude: the other leg's. Where a far
+      leg starts to lift beside the near one, MediaPipe can hand the label over without a
+      visible jump and back with one, and the causal repair credited the far leg's attempt
+      to the near leg (2 of 5 repeat renders of the supine hip flexion test; the hand-over
+      reads as a 0.4 s, 90 deg flicker of the near leg, so peaks alone would not tell);
+    * ``"not counted"``: a leg with no attempt of its own that rises by the minimum amplitude
+      for at least :data:`SUSTAIN_S`, with the other leg's excursion under that share of its
+      own in most of those frames (not a copy of the other leg's attempt): the far leg left
+      out of the count (1 of those 5 renders).
+    """
+    spec = next((v for v in ctx.definition.views if v.view == ctx.kin.view), None)
+    min_amp = spec.drive.min_amplitude if spec is not None else 0.0
+    lift = _leg_lifts(ctx, measure)
+    out: dict[str, list[tuple[float, float, str]]] = {"left": [], "right": []}
+    for c in ctx.counted:
+        for e in c.result.reps:
+            side, how = c.channel, "counted"
+            other = OTHER_SIDE.get(side)
+            if other is not None and side in lift and other in lift:
+                span = slice(e.start_index, e.end_index + 1)
+                own, theirs = np.nansum(lift[side][span]), np.nansum(lift[other][span])
+                reach = np.nanmax(lift[other][span], initial=0.0)
+                if reach >= min_amp and own < OTHER_LEG_SHARE * theirs:
+                    side, how = other, "relabelled"
+            if side in out:
+                out[side].append((e.start_s, e.end_s, how))
+    for side, other in OTHER_SIDE.items():
+        if out[side] or side not in lift or other not in lift:
+            continue
+        with np.errstate(invalid="ignore"):
+            up = lift[side] >= min_amp
+            alone = lift[other] < OTHER_LEG_SHARE * lift[side]
+        # bridged over MediaPipe's hand-overs (0.3-0.4 s on the repeat renders)
+        for a, b in mask_intervals(up, ctx.t, min_duration_s=SUSTAIN_S, bridge_s=0.5):
+            inside = (ctx.t >= a) & (ctx.t <= b)
+            # mostly on its own (MediaPipe's hand-over flickers copy it onto the other leg)
+            if np.mean(alone[inside]) >= 0.5:
+                out[side].append((a, b, "not counted"))
+    return out
+
+
 def rom_peak(ctx: TestContext) -> dict[str, Any]:
     d = ctx.definition
     assert d.test is not None
     base = d.test.measure
     out = _base(d)
     per_side: dict[str, Any] = {}
-    for side in ctx.sides:
+    windows = attempt_windows(ctx, base)
+    moved = [s for s in ("left", "right") if windows[s] or s in ctx.sides]
+    for side in moved:
         y, reason = get_signal(base, side, ctx.kin, ctx.track)
         if reason:
             per_side[side] = {"available": False, "reason": reason}
             continue
-        peak = sustained_peak(ctx.t, y)
+        within = [(ctx.t >= a) & (ctx.t <= b) for a, b, _ in windows[side]]
         attempts = [
-            round(float(c.shapes[e.start_index].peak_value), 1)
-            for c in ctx.counted
-            if c.channel == side
-            for e in c.result.reps
-            if e.start_index in c.shapes
+            round(p, 1) for m in within if (p := sustained_peak(ctx.t[m], y[m])) is not None
         ]
+        # Within this leg's own attempts: a frame where the other leg carried this label (a
+        # hand-over while both legs were together) is not this leg's peak.
+        peak = max(attempts) if attempts else sustained_peak(ctx.t, y)
         per_side[side] = {
             "available": peak is not None,
             "peak_deg": None if peak is None else round(peak, 1),
-            "attempts": len(attempts),
+            "attempts": len(windows[side]),
             "peak_per_attempt_deg": attempts,
         }
+        hows = [how for _, _, how in windows[side]]
+        if "relabelled" in hows or "not counted" in hows:
+            per_side[side]["note"] = (
+                f"{hows.count('relabelled')} attempt(s) of this leg counted on the other leg "
+                f"and {hows.count('not counted')} not counted (far leg in a side view: hidden "
+                "at rest, or its label handed over while the legs were together); read from "
+                "the whole-clip track"
+            )
     values = {k: v["peak_deg"] for k, v in per_side.items() if v.get("peak_deg") is not None}
-    add_unmeasured_sides(per_side, ctx.sides)
+    add_unmeasured_sides(per_side, moved)
     uncertainty, accuracy = rom_accuracy(d, ("peak_deg",), base, posture_of(ctx.kin))
     best = max(values, key=values.__getitem__) if values else None
     out.update(
