@@ -179,19 +179,17 @@ def add_unmeasured_sides(per_side: dict[str, Any], measured: list[str]) -> None:
 OTHER_LEG_SHARE = 0.5
 
 
-def _leg_lifts(ctx: TestContext, measure: str) -> dict[str, FloatArray]:
-    """Each leg's excursion above its own resting level on the whole-clip track (the 10th
-    percentile over the clip: a ROM test rests between attempts); legs without a signal are
-    left out."""
-    out: dict[str, FloatArray] = {}
-    for side in ("left", "right"):
-        y, reason = get_signal(measure, side, ctx.kin, ctx.track)
-        if not reason and np.any(np.isfinite(y)):
-            out[side] = np.clip(y - np.nanpercentile(y, 10.0), 0.0, None)
-    return out
+Signals = dict[str, tuple[FloatArray, str | None]]
 
 
-def attempt_windows(ctx: TestContext, measure: str) -> dict[str, list[tuple[float, float, str]]]:
+def leg_signals(ctx: TestContext, measure: str) -> Signals:
+    """``measure`` of each leg on the whole-clip track, with its unavailability reason."""
+    return {s: get_signal(measure, s, ctx.kin, ctx.track) for s in ("left", "right")}
+
+
+def attempt_windows(
+    ctx: TestContext, signals: Signals
+) -> dict[str, list[tuple[float, float, str]]]:
     """Per leg, ``(start_s, end_s, how)`` of each attempt, by the leg that moved.
 
     Counting runs on the causal track (identical live and offline), whose left/right repair
@@ -212,9 +210,15 @@ def attempt_windows(ctx: TestContext, measure: str) -> dict[str, list[tuple[floa
       own in most of those frames (not a copy of the other leg's attempt): the far leg left
       out of the count (1 of those 5 renders).
     """
-    spec = next((v for v in ctx.definition.views if v.view == ctx.kin.view), None)
+    spec = ctx.definition.view_spec(ctx.kin.view)
     min_amp = spec.drive.min_amplitude if spec is not None else 0.0
-    lift = _leg_lifts(ctx, measure)
+    # Each leg's excursion above its own resting level (the 10th percentile over the clip: a
+    # ROM test rests between attempts).
+    lift = {
+        s: np.clip(y - np.nanpercentile(y, 10.0), 0.0, None)
+        for s, (y, reason) in signals.items()
+        if not reason and np.any(np.isfinite(y))
+    }
     out: dict[str, list[tuple[float, float, str]]] = {"left": [], "right": []}
     for c in ctx.counted:
         for e in c.result.reps:
@@ -249,10 +253,11 @@ def rom_peak(ctx: TestContext) -> dict[str, Any]:
     base = d.test.measure
     out = _base(d)
     per_side: dict[str, Any] = {}
-    windows = attempt_windows(ctx, base)
+    signals = leg_signals(ctx, base)
+    windows = attempt_windows(ctx, signals)
     moved = [s for s in ("left", "right") if windows[s] or s in ctx.sides]
     for side in moved:
-        y, reason = get_signal(base, side, ctx.kin, ctx.track)
+        y, reason = signals[side]
         if reason:
             per_side[side] = {"available": False, "reason": reason}
             continue

@@ -71,6 +71,7 @@ def joint_angles(pose: Pose, *, seated_rotation: bool = False) -> dict[str, Floa
     n = np.hypot(hhx, hhy)
     hhx, hhy = hhx / n, hhy / n
     px, py = hhy, -hhx  # hip line rotated by -90 deg: the downward perpendicular
+    tfx, tfy = _proj(trunk_down, b, "frontal")
     for side, sg in (("left", -1.0), ("right", 1.0)):
         hip, knee, ankle = j[f"{side}_hip"], j[f"{side}_knee"], j[f"{side}_ankle"]
         tx, ty = _proj(knee - hip, b, "frontal")
@@ -79,8 +80,7 @@ def joint_angles(pose: Pose, *, seated_rotation: bool = False) -> dict[str, Floa
         # counter-clockwise -> positive; mirror for the left leg.
         out[f"{side}_hip_abduction_deg"] = sg * _signed(px, py, tx, ty)
         lgx, lgy = _proj(ankle - hip, b, "frontal")
-        tdfx, tdfy = _proj(trunk_down, b, "frontal")
-        out[f"{side}_leg_abduction_deg"] = sg * _signed(tdfx, tdfy, lgx, lgy)
+        out[f"{side}_leg_abduction_deg"] = sg * _signed(tfx, tfy, lgx, lgy)
         # valgus: knee medial of the hip-ankle line -> shank turns lateral vs thigh
         out[f"{side}_knee_valgus_deg"] = sg * _signed(tx, ty, sx, sy)
         if seated_rotation:
@@ -90,7 +90,6 @@ def joint_angles(pose: Pose, *, seated_rotation: bool = False) -> dict[str, Floa
         uax, uay = _proj(el - sh, b, "sagittal")
         out[f"{side}_shoulder_flexion_deg"] = _signed(tdx, tdy, uax, uay)
         ufx, ufy = _proj(el - sh, b, "frontal")
-        tfx, tfy = _proj(trunk_down, b, "frontal")
         out[f"{side}_shoulder_abduction_deg"] = sg * _signed(tfx, tfy, ufx, ufy)
         out[f"{side}_elbow_flexion_deg"] = _angle3d(el - sh, wr - el)
     # pelvic obliquity: right->left hip line vs horizontal, + when the left hip is higher

@@ -10,7 +10,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from avnmotion.exercises.assessments import Counted, TestContext, attempt_windows, rom_peak
+from avnmotion.exercises.assessments import (
+    Counted,
+    TestContext,
+    attempt_windows,
+    leg_signals,
+    rom_peak,
+)
 from avnmotion.exercises.counting import CountResult, RepEvent
 from avnmotion.exercises.registry import get_definition
 from tests.unit.test_exercise_poses import FPS, blank_track, make_kin
@@ -70,7 +76,7 @@ def test_attempt_counted_on_the_near_leg_is_read_on_the_leg_that_moved() -> None
     flicker = (T >= 6.8) & (T < 7.2)
     right[flicker] = 90.0
     ctx = _ctx(left, right, {"right": [_rep("right", 1.0, 5.0, 105), _rep("right", 6.0, 10.0, 90)]})
-    windows = attempt_windows(ctx, "hip_flexion_deg")
+    windows = attempt_windows(ctx, leg_signals(ctx, "hip_flexion_deg"))
     assert [w[2] for w in windows["right"]] == ["counted"]
     assert [w[2] for w in windows["left"]] == ["relabelled"]
     sides = rom_peak(ctx)["sides"]
@@ -85,7 +91,9 @@ def test_far_leg_left_out_of_the_count_is_measured_from_the_whole_clip() -> None
     left = _bump(6.0, 10.0, 115.0)
     right = _bump(1.0, 5.0, 105.0)
     ctx = _ctx(left, right, {"right": [_rep("right", 1.0, 5.0, 105)]})
-    assert [w[2] for w in attempt_windows(ctx, "hip_flexion_deg")["left"]] == ["not counted"]
+    assert [w[2] for w in attempt_windows(ctx, leg_signals(ctx, "hip_flexion_deg"))["left"]] == [
+        "not counted"
+    ]
     sides = rom_peak(ctx)["sides"]
     assert sides["left"]["available"] is True
     assert sides["left"]["peak_deg"] == pytest.approx(115.0, abs=0.5)
@@ -100,7 +108,7 @@ def test_a_far_leg_copying_the_near_legs_attempt_is_not_an_attempt() -> None:
     ctx = _ctx(
         left, right, {"right": [_rep("right", 1.0, 5.0, 105), _rep("right", 6.0, 10.0, 100)]}
     )
-    windows = attempt_windows(ctx, "hip_flexion_deg")
+    windows = attempt_windows(ctx, leg_signals(ctx, "hip_flexion_deg"))
     assert windows["left"] == [] and len(windows["right"]) == 2
     sides = rom_peak(ctx)["sides"]
     assert sides["left"]["available"] is False
