@@ -236,9 +236,13 @@ def get_analysis(job: ScopedAnalysis, user: CurrentUser) -> AnalysisOut:
     return AnalysisOut(
         **_summary_fields(job),
         track_available=job.track_path is not None,
-        annotated_available=job.annotated_path is not None,
+        annotated_available=job.annotated_path is not None and not _annotated_expired(job),
         result=_result_for(job, user),
     )
+
+
+def _annotated_expired(job: Analysis) -> bool:
+    return job.annotated_expires_at is not None and job.annotated_expires_at <= utcnow()
 
 
 def _not_ready(job: Analysis) -> HTTPException:
@@ -289,12 +293,14 @@ def download_annotated(job: ScopedAnalysis, db: DbSession, settings: SettingsDep
         )
     if job.status != "done":
         raise _not_ready(job)
+    # Past its expiry the video is gone even if the maintenance loop has not deleted it yet:
+    # serving it then would race that deletion (and break the policy).
+    if _annotated_expired(job):
+        raise HTTPException(
+            status.HTTP_410_GONE, detail="annotated video deleted by the retention policy"
+        )
     path = storage.abspath(settings, job.annotated_path) if job.annotated_path else None
     if path is None or not path.exists():
-        if job.annotated_expires_at is not None and job.annotated_expires_at <= utcnow():
-            raise HTTPException(
-                status.HTTP_410_GONE, detail="annotated video deleted by the retention policy"
-            )
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="no annotated video was produced")
     return FileResponse(path, media_type="video/mp4", filename=f"{job.id}{Path(path).suffix}")
 

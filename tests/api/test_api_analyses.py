@@ -151,17 +151,21 @@ def test_annotated_video_retention(make_settings: Callable[..., Settings], tiny_
         assert r.status_code == 202, r.text
         body = wait_done(client, world.clin_a, r.json()["id"])
         assert body["status"] == "done", body
-        # TTL 0: the maintenance loop deletes it; afterwards the route says 410 Gone.
+        assert body["annotated_available"] is False
+        # TTL 0: expired at once, so the route says 410 Gone (never a half-deleted file) and
+        # the maintenance loop deletes the file.
         import time
 
+        r = client.get(f"/v1/analyses/{body['id']}/annotated", headers=auth(world.clin_a))
+        assert r.status_code == 410, r.text
+        assert "retention" in r.json()["detail"]
+        annotated_dir = settings.data_dir / "annotated"
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            r = client.get(f"/v1/analyses/{body['id']}/annotated", headers=auth(world.clin_a))
-            if r.status_code == 410:
-                break
+        while any(annotated_dir.iterdir()) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert r.status_code == 410
-        assert list((settings.data_dir / "annotated").iterdir()) == []
+        assert list(annotated_dir.iterdir()) == []
+        r = client.get(f"/v1/analyses/{body['id']}/annotated", headers=auth(world.clin_a))
+        assert r.status_code == 410, r.text
 
 
 def test_annotated_video_download(make_settings: Callable[..., Settings], tiny_mp4: bytes) -> None:
