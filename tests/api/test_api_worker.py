@@ -81,10 +81,13 @@ def test_other_host_lease_is_respected_until_it_expires(
 ) -> None:
     settings = make_settings(job_lease_s=0.6)
     token, aid = _queue_one(settings)
-    _crashed_running(settings, aid, "otherhost:1:cafe", lease_s=2.0)
+    leased_at = time.monotonic()
+    _crashed_running(settings, aid, "otherhost:1:cafe", lease_s=4.0)
     with running_app(settings) as client:
         time.sleep(0.8)
         r = client.get(f"/v1/analyses/{aid}", headers=auth(token)).json()
+        # A slow start-up must not eat the lease, or the check below proves nothing.
+        assert time.monotonic() - leased_at < 4.0
         assert r["status"] == "running" and r["attempts"] == 1  # not stolen while leased
         body = wait_done(client, token, aid, timeout=30)
     assert body["status"] == "done" and body["attempts"] == 2
