@@ -268,7 +268,11 @@ def gait_rows(gait: Any, truth: dict[str, Any]) -> list[Row]:
     return rows
 
 
-def analyse(video: Path, key: dict[str, Any], task: str) -> tuple[list[Row], float, str]:
+def analyse(
+    video: Path, key: dict[str, Any], task: str
+) -> tuple[list[Row], float, str, int | None]:
+    """Rows of (measure, side, measured, true, unit), pose seconds, detected view and the
+    rep count (``None`` for gait)."""
     from avnmotion.pipeline import analyze_track
     from tests.tracks import cached_track
 
@@ -278,12 +282,14 @@ def analyse(video: Path, key: dict[str, Any], task: str) -> tuple[list[Row], flo
     if task == "gait":
         res = analyze_track(track, task, height_m=key["subject"]["height_m"])
         rows = gait_rows(res.gait, key["gait"])
+        reps = None
     else:
         res = analyze_track(track, task)
         test = res.exercise.test_result if res.exercise else None
         rows_of = timed_rows if task in TIMED else rom_rows
         rows = rows_of(task, test, key["test_result"])
-    return rows, t_pose, res.quality.view
+        reps = res.exercise.rep_count if res.exercise else None
+    return rows, t_pose, res.quality.view, reps
 
 
 # -- statistics -----------------------------------------------------------------------------
@@ -333,7 +339,9 @@ def summarise(values: list[dict[str, Any]], setups: dict[str, Setup]) -> dict[st
     return out
 
 
-def markdown(summary: dict[str, Any], meta: dict[str, Any]) -> str:
+def markdown(
+    summary: dict[str, Any], meta: dict[str, Any], clips: list[dict[str, Any]] | None = None
+) -> str:
     lines = [
         "# Measurement error and MDC95 (synthetic lower bound)",
         "",
@@ -371,6 +379,20 @@ def markdown(summary: dict[str, Any], meta: dict[str, Any]) -> str:
             f"{' (' + str(e['n_missing']) + ' missing)' if e['n_missing'] else ''} | "
             f"{f(e['bias'])} | {f(e['sem'])} | {f(e['mdc95'])} | {f(e['max_abs_error'])} |"
         )
+    counted = [c for c in clips or [] if c.get("rep_count") is not None]
+    if counted:
+        lines += [
+            "",
+            "Rep counts on the same renders (runs that recorded them), against the answer key:",
+            "",
+            "| test | renders | exact | counted / true per render |",
+            "| --- | --- | --- | --- |",
+        ]
+        for task in sorted({c["task"] for c in counted}):
+            mine = [c for c in counted if c["task"] == task]
+            exact = sum(c["rep_count"] == c["true_rep_count"] for c in mine)
+            each = ", ".join(f"{c['rep_count']}/{c['true_rep_count']}" for c in mine)
+            lines.append(f"| {task} | {len(mine)} | {exact} | {each} |")
     return "\n".join(lines) + "\n"
 
 
@@ -386,13 +408,15 @@ def run(k: int, only: list[str] | None, first_camera_seed: int = 100) -> dict[st
         for i in range(k):
             cam_seed = first_camera_seed + i
             video, key, t_render = render(setup, cam_seed, WORK)
-            rows, t_pose, view = analyse(video, key, setup.task)
+            rows, t_pose, view, reps = analyse(video, key, setup.task)
             clips.append(
                 {
                     "clip": video.name,
                     "task": setup.task,
                     "camera": key["camera"],
                     "view_detected": view,
+                    "rep_count": reps,
+                    "true_rep_count": key.get("exercise", {}).get("rep_count"),
                     "render_s": round(t_render, 1),
                     "pose_s": round(t_pose, 1),
                 }
@@ -460,7 +484,7 @@ def write(res: dict[str, Any], merge: bool) -> str:
             v for v in old_raw["values"] if v["measure"].split("/")[0] not in tasks
         ] + raw["values"]
     raw_path.write_text(json.dumps(raw, indent=1) + "\n", encoding="utf-8")
-    md = markdown(summary, meta)
+    md = markdown(summary, meta, raw["clips"])
     (RESULTS / "mdc.md").write_text(md, encoding="utf-8")
     return md
 

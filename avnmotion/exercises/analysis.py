@@ -57,6 +57,7 @@ from avnmotion.exercises.signals import (
     get_signal,
     hidden_working_side,
     hip_travel_leg_lengths,
+    undo_side_exchanges,
 )
 from avnmotion.kinematics import Kinematics, posture_of, uncertainty_deg
 from avnmotion.protocol import PatientProtocol
@@ -69,7 +70,8 @@ TOP_HOLD_MIN_S = 1.0
 #: in-place exercise: probably walking, so the task is likely wrong (the side-view walkway
 #: samples range 4.9-5.3; in-place exercise samples at most 0.41, sit-to-stand).
 WALKING_TRAVEL_LEG_LENGTHS = 2.0
-#: A partial excursion of one limb that overlaps a full rep of the other limb and moves less
+#: A partial excursion of one limb that overlaps a full rep of the other limb (rest to rest on
+#: the reported signal, so a follow-movement while that leg lowers counts) and moves less
 #: than this share of that rep's excursion is the other limb following along (the pelvis
 #: tilting in a hip abduction or flexion test), not a partial rep. Our choice, set on the
 #: rendered sample clips and not validated: on the ROM tests such movements measured
@@ -149,17 +151,24 @@ def split_sympathetic(
             return abs(float(shape.excursion))
         return abs(e.peak_value - e.rest_value)
 
+    def extent(e: RepEvent) -> tuple[float, float]:
+        # Rest to rest on the reported signal: the counting crossings (a third of the way
+        # down) end a rep while the leg is still lowering, when the other leg may follow.
+        shape = shapes.get((e.channel, e.start_index))
+        return (shape.start_s, shape.end_s) if shape is not None else (e.start_s, e.end_s)
+
     kept: list[RepEvent] = []
     sympathetic: list[RepEvent] = []
     for p in partial:  # loop over events
+        p_start, p_end = extent(p)
         others = [
             r
             for r in full
             if r.channel in ("left", "right")
             and p.channel in ("left", "right")
             and r.channel != p.channel
-            and r.start_s < p.end_s
-            and p.start_s < r.end_s
+            and extent(r)[0] < p_end
+            and p_start < extent(r)[1]
         ]
         size = excursion(p)
         if any(size < SYMPATHETIC_MAX_FRAC * excursion(r) for r in others):
@@ -226,8 +235,27 @@ class CountingPlan:
 def counting_values(
     plan: CountingPlan, channel: str, kin_counting: Kinematics, track_counting: PoseTrack
 ) -> np.ndarray:
-    """The causal driving signal of one channel (what :class:`RepCounter` is fed)."""
-    return get_signal(plan.drive.name, channel, kin_counting, track_counting, causal=True)[0]
+    """The causal driving signal of one channel (what :class:`RepCounter` is fed).
+
+    For a drive with a working side, the two sides' signals have label hand-overs undone
+    (:func:`~avnmotion.exercises.signals.undo_side_exchanges`); ``"both"`` (their mean) is the
+    same either way.
+    """
+    if plan.drive.side != "working" or channel not in ("left", "right"):
+        return get_signal(plan.drive.name, channel, kin_counting, track_counting, causal=True)[0]
+    left, right = _counting_sides(plan.drive, kin_counting, track_counting)
+    return left if channel == "left" else right
+
+
+def _counting_sides(
+    drive: DriveSignal, kin_counting: Kinematics, track_counting: PoseTrack
+) -> tuple[np.ndarray, np.ndarray]:
+    left = get_signal(drive.name, "left", kin_counting, track_counting, causal=True)[0]
+    right = get_signal(drive.name, "right", kin_counting, track_counting, causal=True)[0]
+    t = kin_counting.timestamps_s
+    if t.size < 2:
+        return left, right
+    return undo_side_exchanges(left, right, counting_rate_hz(t), drive.min_amplitude)
 
 
 SIDE_CHOICE_CUTOFF_HZ = 3.0
@@ -268,10 +296,10 @@ def counting_plan(
     drive = spec.drive
     params = CountParams.from_spec(d.counting, drive) if d.counting is not None else None
     if drive.side == "working":
-        left, reason = get_signal(drive.name, "left", kin_counting, track_counting, causal=True)
+        _, reason = get_signal(drive.name, "left", kin_counting, track_counting, causal=True)
         if reason:
             return f"{d.id}: {drive.name} unavailable: {reason}"
-        right, _ = get_signal(drive.name, "right", kin_counting, track_counting, causal=True)
+        left, right = _counting_sides(drive, kin_counting, track_counting)
         left, right = _side_choice_signals(left, right, kin_counting.timestamps_s)
         worked, channels, note = choose_sides(left, right, drive.min_amplitude, working_side)
         # a test without counting (seated rotation: peaks per side) has no reps to split
@@ -404,12 +432,17 @@ def analyze_exercise(
     # -- counting ------------------------------------------------------------------------
     counted: list[Counted] = []
     reported: dict[str, np.ndarray] = {}
+    sides: tuple[np.ndarray, np.ndarray] | None = None
     for ch in channels:
         y = get_signal(drive.name, ch, kin, track)[0]
         reported[ch] = y
         if d.counting is None:
             continue
-        y_count = counting_values(plan, ch, kin_unfiltered, count_track)
+        if drive.side == "working" and ch in ("left", "right"):
+            sides = sides or _counting_sides(drive, kin_unfiltered, count_track)
+            y_count = sides[0] if ch == "left" else sides[1]
+        else:
+            y_count = counting_values(plan, ch, kin_unfiltered, count_track)
         assert plan.params is not None
         res = count_reps(t, y_count, rate, plan.params, channel=ch)
         c = Counted(ch, res)

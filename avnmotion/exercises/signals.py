@@ -490,3 +490,122 @@ def _correlated(a: FloatArray, b: FloatArray) -> bool:
     if np.std(x) == 0 or np.std(y) == 0:
         return False
     return bool(np.corrcoef(x, y)[0, 1] > 0.5)
+
+
+# -- leg label hand-overs in the counting signals ------------------------------------------
+#: Window over which a label hand-over is looked for (s). In side views MediaPipe sometimes
+#: hands the far leg's label to the near leg (and back) over 3-8 flickering frames, too
+#: gradual for the landmark-level continuity cue (:func:`avnmotion.integrity.detect_swap_frames`).
+EXCHANGE_WINDOW_S = 0.2
+#: The two sides must change by at least this many times the drive's ``min_amplitude``
+#: together (4 x 15 deg = 60 deg for hip flexion) ...
+EXCHANGE_MIN_CHANGE_AMPLITUDES = 4.0
+#: ... and end nearer each other's start than their own: cross change < 0.5 x own change ...
+EXCHANGE_CROSS_RATIO = 0.5
+#: ... with a jump inside the window: one frame-to-frame step of the two sides together of
+#: at least this many ``min_amplitude`` (30 deg for hip flexion: 900 deg/s at 30 fps). Legs
+#: moving in antiphase cross each other's values smoothly (1 Hz at 60 deg peak to peak:
+#: 13 deg per frame together); a hand-over jumps (the rendered repeats: 38-95 deg).
+EXCHANGE_JUMP_AMPLITUDES = 2.0
+
+
+def _window_exchanges(
+    left: FloatArray, right: FloatArray, k: int, min_amplitude: float
+) -> NDArray[np.bool_]:
+    """Frames ``i`` whose window ``i - k .. i`` shows the two sides exchanging their values
+    (the test of :func:`side_exchange_flips`)."""
+    n = left.size
+    if n <= k:
+        return np.zeros(n, dtype=bool)
+    own = np.abs(left[k:] - left[:-k]) + np.abs(right[k:] - right[:-k])
+    cross = np.abs(left[k:] - right[:-k]) + np.abs(right[k:] - left[:-k])
+    apart = np.abs(left[:-k] - right[:-k])
+    step = np.nan_to_num(np.abs(np.diff(left)) + np.abs(np.diff(right)), nan=0.0)
+    jump = np.lib.stride_tricks.sliding_window_view(step, k).max(axis=1)  # steps inside
+    min_change = EXCHANGE_MIN_CHANGE_AMPLITUDES * min_amplitude
+    with np.errstate(invalid="ignore"):
+        ex = (
+            (own >= min_change)
+            & (cross < EXCHANGE_CROSS_RATIO * own)
+            & (apart >= min_change / 2)
+            & (jump >= EXCHANGE_JUMP_AMPLITUDES * min_amplitude)
+        )
+    return np.concatenate([np.zeros(k, dtype=bool), ex])
+
+
+def side_exchange_flips(
+    left: FloatArray, right: FloatArray, sampling_rate_hz: float, min_amplitude: float
+) -> NDArray[np.bool_]:
+    """Frames at which the left and right counting signals exchange labels, ``(n_time,)``.
+
+    A hand-over is the two sides' values swapping within :data:`EXCHANGE_WINDOW_S` (``k``
+    frames) with a jump. Over the window ``i - k .. i``:
+
+    * the sides change by ``own = |L_i - L_{i-k}| + |R_i - R_{i-k}| >= 4 x min_amplitude``;
+    * each ends near where the other started:
+      ``|L_i - R_{i-k}| + |R_i - L_{i-k}| < 0.5 x own``;
+    * they were at least ``2 x min_amplitude`` apart at ``i - k``;
+    * one frame-to-frame step ``|ΔL| + |ΔR|`` inside the window is at least
+      ``2 x min_amplitude``.
+
+    Legs moving in antiphase pass the first three tests when they cross each other quickly,
+    but they move smoothly; the jump sets a label hand-over apart. Every window that spans one
+    hand-over passes, so the first frame of each run of passing windows is the event, and an
+    event less than ``k`` frames after the previous one is part of it. Causal (past frames
+    only): :class:`CausalSideExchange` gives the same flips frame by frame. No exchange is
+    found on any rendered sample clip; on the repeat renders of the hip flexion test it
+    restores the far leg's attempt that MediaPipe hands to the near leg (``benchmarks/mdc.py``).
+    """
+    left = np.asarray(left, dtype=np.float64)
+    right = np.asarray(right, dtype=np.float64)
+    k = max(2, round(EXCHANGE_WINDOW_S * sampling_rate_hz))
+    ex = _window_exchanges(left, right, k, min_amplitude)
+    starts = np.flatnonzero(ex & ~np.concatenate([[False], ex[:-1]]))  # runs' first windows
+    flips = np.zeros(left.size, dtype=bool)
+    last = -k
+    for i in starts:  # loop over candidate events, not frames
+        if i - last >= k:
+            flips[i] = True
+            last = int(i)
+    return flips
+
+
+def undo_side_exchanges(
+    left: FloatArray, right: FloatArray, sampling_rate_hz: float, min_amplitude: float
+) -> tuple[FloatArray, FloatArray]:
+    """``(left, right)`` with the labels exchanged back after each odd-numbered flip of
+    :func:`side_exchange_flips` (the counting signals of a two-sided drive)."""
+    flips = side_exchange_flips(left, right, sampling_rate_hz, min_amplitude)
+    swapped = (np.cumsum(flips) % 2).astype(bool)
+    return np.where(swapped, right, left), np.where(swapped, left, right)
+
+
+class CausalSideExchange:
+    """Frame-by-frame twin of :func:`undo_side_exchanges` (for the live path): the same
+    window test on the last ``k + 1`` raw frames, the same run start and ``k``-frame merge."""
+
+    def __init__(self, sampling_rate_hz: float, min_amplitude: float) -> None:
+        self.k = max(2, round(EXCHANGE_WINDOW_S * sampling_rate_hz))
+        self.min_amplitude = min_amplitude
+        self._recent: list[tuple[float, float]] = []
+        self._in_run = False
+        self._since_flip = self.k
+        self.swapped = False
+        self.flips = 0
+
+    def update(self, left: float, right: float) -> tuple[float, float]:
+        """The raw side values of the next frame -> the values with their labels restored."""
+        self._recent.append((float(left), float(right)))
+        if len(self._recent) > self.k + 1:
+            del self._recent[0]
+        self._since_flip += 1
+        window = np.asarray(self._recent, dtype=np.float64)
+        exchange = bool(
+            _window_exchanges(window[:, 0], window[:, 1], self.k, self.min_amplitude)[-1]
+        )
+        if exchange and not self._in_run and self._since_flip >= self.k:
+            self.swapped = not self.swapped
+            self.flips += 1
+            self._since_flip = 0
+        self._in_run = exchange
+        return (right, left) if self.swapped else (left, right)

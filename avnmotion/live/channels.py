@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from avnmotion import signal as sig
+from avnmotion.exercises.signals import CausalSideExchange
 from avnmotion.live.holds import HoldTracker, LiveHold
 from avnmotion.live.reps import DESCRIBE_LOOKBACK_S, DESCRIBE_PAD_S, LiveRep
 from avnmotion.live.running import SideChooser
@@ -61,6 +62,11 @@ class ChannelCounters:
                 rate_hz,
                 bin_width=drive.min_amplitude / 100.0,
             )
+        # Label hand-overs between the sides are undone as the offline counting does
+        # (analysis.counting_values); the side choice and the counters see the result.
+        self._exchange: CausalSideExchange | None = None
+        if drive.side == "working" and d.counting is not None:
+            self._exchange = CausalSideExchange(rate_hz, drive.min_amplitude)
         self.counters: dict[str, Any] = {}
         if d.counting is not None:
             params = CountParams.from_spec(d.counting, drive)
@@ -91,6 +97,9 @@ class ChannelCounters:
         ``describe`` and ``on_hold`` are called as reps are counted or become final and as
         holds complete, in that order (a rep's cues are numbered by the count at that moment).
         """
+        if self._exchange is not None:
+            left, right = self._exchange.update(values["left"], values["right"])
+            values = {**values, "left": left, "right": right}
         if self.chooser is not None:
             self.chooser.add(values["left"], values["right"])
         pad = round(DESCRIBE_PAD_S * self.rate_hz)

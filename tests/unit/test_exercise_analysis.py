@@ -581,3 +581,53 @@ def test_a_working_side_the_count_cannot_use_is_said_to_be_unused():
     assert any("the working side given (left) is not used" in w for w in warnings), warnings
     _res, _, warnings = analyze_exercise(blank_track(n), kin, kin, "squat")
     assert not any("working side given" in w for w in warnings)
+
+
+def _event(kind: str, channel: str, start_s: float, end_s: float, peak: float):
+    from avnmotion.exercises.counting import RepEvent
+
+    a, b = round(start_s * FPS), round(end_s * FPS)
+    return RepEvent(
+        kind=kind,  # type: ignore[arg-type]
+        start_index=a,
+        start_s=start_s,
+        end_index=b,
+        end_s=end_s,
+        peak_index=(a + b) // 2,
+        peak_s=(start_s + end_s) / 2,
+        peak_u=1.0,
+        peak_value=peak,
+        reach_index=None,
+        reach_s=None,
+        rest_value=0.0,
+        span=peak,
+        channel=channel,
+    )
+
+
+def _shape(e, start_s: float, end_s: float):
+    from avnmotion.exercises.counting import RepShape
+
+    i, j = round(start_s * FPS), round(end_s * FPS)
+    return RepShape(
+        i, j, e.peak_index, e.peak_index, e.peak_index, start_s, end_s, e.peak_s,
+        1.0, 1.0, 0.0, e.peak_value, e.peak_value, None, 0,
+    )  # fmt: skip
+
+
+def test_follow_movement_while_the_other_leg_lowers_is_not_a_partial_rep():
+    from avnmotion.exercises.analysis import split_sympathetic
+
+    # Right leg 105 deg: counted 1.6-4.8 s (threshold crossings), rest to rest 1.4-5.0 s.
+    # The left leg moves 10 deg at 4.6-5.2 s (crossings 4.87-5.37 s, after the rep's end
+    # crossing): it follows the lowering leg. A 10 deg left movement at 5.5-6.2 s is its own.
+    rep = _event("rep", "right", 1.6, 4.8, 105.0)
+    follow = _event("partial", "left", 4.87, 5.37, 10.0)
+    alone = _event("partial", "left", 5.7, 6.0, 10.0)
+    shapes = {
+        ("right", rep.start_index): _shape(rep, 1.4, 5.0),
+        ("left", follow.start_index): _shape(follow, 4.6, 5.2),
+        ("left", alone.start_index): _shape(alone, 5.5, 6.2),
+    }
+    kept, sympathetic = split_sympathetic([follow, alone], [rep], shapes)
+    assert sympathetic == [follow] and kept == [alone]
