@@ -62,10 +62,11 @@ class ChannelCounters:
                 rate_hz,
                 bin_width=drive.min_amplitude / 100.0,
             )
-        # Label hand-overs between the sides are undone as the offline counting does
-        # (analysis.counting_values); the side choice and the counters see the result.
+        # Label hand-overs between the sides are undone as the offline counting and side
+        # choice do (analysis.counting_values, counting_plan); the side choice, counters and
+        # hold trackers see the result.
         self._exchange: CausalSideExchange | None = None
-        if drive.side == "working" and d.counting is not None:
+        if drive.side == "working":
             self._exchange = CausalSideExchange(rate_hz, drive.min_amplitude)
         self.counters: dict[str, Any] = {}
         if d.counting is not None:
