@@ -230,6 +230,9 @@ class CountingPlan:
     channels: list[str]
     notes: list[str] = field(default_factory=list)
     hidden_side: str | None = None  # the side that may have worked unseen (no count)
+    #: The two sides' causal counting signals with label hand-overs undone (drives with a
+    #: working side; ``None`` for whole-body drives).
+    sides: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False, compare=False)
 
 
 def counting_values(
@@ -238,24 +241,12 @@ def counting_values(
     """The causal driving signal of one channel (what :class:`RepCounter` is fed).
 
     For a drive with a working side, the two sides' signals have label hand-overs undone
-    (:func:`~avnmotion.exercises.signals.undo_side_exchanges`); ``"both"`` (their mean) is the
-    same either way.
+    (:func:`~avnmotion.exercises.signals.undo_side_exchanges`, computed once by
+    :func:`counting_plan`); ``"both"`` (their mean) is the same either way.
     """
-    if plan.drive.side != "working" or channel not in ("left", "right"):
-        return get_signal(plan.drive.name, channel, kin_counting, track_counting, causal=True)[0]
-    left, right = _counting_sides(plan.drive, kin_counting, track_counting)
-    return left if channel == "left" else right
-
-
-def _counting_sides(
-    drive: DriveSignal, kin_counting: Kinematics, track_counting: PoseTrack
-) -> tuple[np.ndarray, np.ndarray]:
-    left = get_signal(drive.name, "left", kin_counting, track_counting, causal=True)[0]
-    right = get_signal(drive.name, "right", kin_counting, track_counting, causal=True)[0]
-    t = kin_counting.timestamps_s
-    if t.size < 2:
-        return left, right
-    return undo_side_exchanges(left, right, counting_rate_hz(t), drive.min_amplitude)
+    if plan.sides is not None and channel in ("left", "right"):
+        return plan.sides[0] if channel == "left" else plan.sides[1]
+    return get_signal(plan.drive.name, channel, kin_counting, track_counting, causal=True)[0]
 
 
 SIDE_CHOICE_CUTOFF_HZ = 3.0
@@ -296,16 +287,20 @@ def counting_plan(
     drive = spec.drive
     params = CountParams.from_spec(d.counting, drive) if d.counting is not None else None
     if drive.side == "working":
-        _, reason = get_signal(drive.name, "left", kin_counting, track_counting, causal=True)
+        left, reason = get_signal(drive.name, "left", kin_counting, track_counting, causal=True)
         if reason:
             return f"{d.id}: {drive.name} unavailable: {reason}"
-        left, right = _counting_sides(drive, kin_counting, track_counting)
-        left, right = _side_choice_signals(left, right, kin_counting.timestamps_s)
+        right, _ = get_signal(drive.name, "right", kin_counting, track_counting, causal=True)
+        t = kin_counting.timestamps_s
+        if t.size >= 2:
+            left, right = undo_side_exchanges(left, right, counting_rate_hz(t), drive.min_amplitude)
+        sides = (left, right)
+        left, right = _side_choice_signals(left, right, t)
         worked, channels, note = choose_sides(left, right, drive.min_amplitude, working_side)
         # a test without counting (seated rotation: peaks per side) has no reps to split
         notes = [f"{d.id}: {note}"] if note and d.counting is not None else []
         hidden = hidden_working_side(left, right, drive.min_amplitude, working_side)
-        return CountingPlan(d, spec, drive, params, worked, channels, notes, hidden)
+        return CountingPlan(d, spec, drive, params, worked, channels, notes, hidden, sides)
     _, reason = get_signal(drive.name, "both", kin_counting, track_counting, causal=True)
     if reason:
         return f"{d.id}: {drive.name} unavailable: {reason}"
@@ -432,17 +427,12 @@ def analyze_exercise(
     # -- counting ------------------------------------------------------------------------
     counted: list[Counted] = []
     reported: dict[str, np.ndarray] = {}
-    sides: tuple[np.ndarray, np.ndarray] | None = None
     for ch in channels:
         y = get_signal(drive.name, ch, kin, track)[0]
         reported[ch] = y
         if d.counting is None:
             continue
-        if drive.side == "working" and ch in ("left", "right"):
-            sides = sides or _counting_sides(drive, kin_unfiltered, count_track)
-            y_count = sides[0] if ch == "left" else sides[1]
-        else:
-            y_count = counting_values(plan, ch, kin_unfiltered, count_track)
+        y_count = counting_values(plan, ch, kin_unfiltered, count_track)
         assert plan.params is not None
         res = count_reps(t, y_count, rate, plan.params, channel=ch)
         c = Counted(ch, res)

@@ -204,7 +204,10 @@ def attempt_windows(
       leg starts to lift beside the near one, MediaPipe can hand the label over without a
       visible jump and back with one, and the causal repair credited the far leg's attempt
       to the near leg (2 of 5 repeat renders of the supine hip flexion test; the hand-over
-      reads as a 0.4 s, 90 deg flicker of the near leg, so peaks alone would not tell);
+      reads as a 0.4 s, 90 deg flicker of the near leg, so peaks alone would not tell). The
+      count now undoes such hand-overs itself
+      (:func:`~avnmotion.exercises.signals.undo_side_exchanges`: both renders count right);
+      this covers the ones it cannot see, e.g. while the legs are still close together;
     * ``"not counted"``: a leg with no attempt of its own that rises by the minimum amplitude
       for at least :data:`SUSTAIN_S`, with the other leg's excursion under that share of its
       own in most of those frames (not a copy of the other leg's attempt): the far leg left

@@ -591,7 +591,6 @@ class CausalSideExchange:
         self._in_run = False
         self._since_flip = self.k
         self.swapped = False
-        self.flips = 0
 
     def update(self, left: float, right: float) -> tuple[float, float]:
         """The raw side values of the next frame -> the values with their labels restored."""
@@ -605,7 +604,6 @@ class CausalSideExchange:
         )
         if exchange and not self._in_run and self._since_flip >= self.k:
             self.swapped = not self.swapped
-            self.flips += 1
             self._since_flip = 0
         self._in_run = exchange
         return (right, left) if self.swapped else (left, right)
